@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Every target sets up and reuses the
+# project's virtual environment (.venv), so a fresh machine needs only python3, make and PyPI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help venv generate check lint typecheck test demo bench check-docs clean
+
+help:
+	@echo "make demo       call every endpoint on the built-in sandbox exchange and print a table"
+	@echo "make test       everything CI checks: drift, ruff, mypy --strict, pytest"
+	@echo "make generate   bundle specs/ and regenerate generated/ (then commit both)"
+	@echo "make check      drift check, ruff and mypy --strict, without the tests"
+	@echo "make bench      benchmarks, as ratios against a floor measured in the same run"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+generate: $(STAMP)
+	$(BIN)/python -m scripts.generate
+	$(BIN)/mypy --strict generated
+
+check: $(STAMP)
+	$(BIN)/python -m scripts.generate --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check
+	$(BIN)/pytest
+
+demo: $(STAMP)
+	$(BIN)/python -m scripts.demo
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

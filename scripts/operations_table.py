@@ -1,0 +1,107 @@
+"""Render the vendor extensions the generator drops as a small typed Python table.
+
+openapi-python-client keeps no ``x-`` extensions, yet the auth hooks need each operation's signing
+metadata (Backpack's instruction) and the resilience layer needs rate limits and whether an operation
+only reads. This module turns a bundled document into ``<package>/operations.py`` so nothing parses
+YAML at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .bundle import HTTP_METHODS
+
+__all__ = ["render_operations_module"]
+
+_PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag.
+
+Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
+which is how an ``httpx.Auth`` sees a request.
+"""
+
+from types import MappingProxyType
+from typing import Final, NamedTuple
+
+__all__ = ["OPERATIONS", "ROUTES", "Operation", "RateLimit"{extra_all}]
+
+
+class RateLimit(NamedTuple):
+    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on``; one call costs ``weight``."""
+
+    limit: int
+    window_ms: int
+    keyed_on: str
+    weight: int
+
+
+class Operation(NamedTuple):
+    """One operation: where it lives, whether it is signed or only reads, and its documented rate limit."""
+
+    operation_id: str
+    tag: str
+    method: str
+    path: str
+    signed: bool
+    read_only: bool
+    rate_limit: RateLimit | None
+    instruction: str | None
+
+
+OPERATIONS: Final[tuple[Operation, ...]] = (
+'''
+
+
+def _rate_limit(value: dict[str, Any]) -> str:
+    if not value.get("limit"):
+        return "None"
+    return (
+        f"RateLimit(limit={int(value['limit'])}, window_ms={int(value['window-ms'])}, "
+        f"keyed_on={str(value['keyed-on'])!r}, weight={int(value.get('weight', 1))})"
+    )
+
+
+def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
+    """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
+
+    Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
+    ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
+    """
+    rows: list[str] = []
+    instructions: list[str] = []
+    for route in sorted(bundle["paths"]):
+        for method in HTTP_METHODS:
+            op = bundle["paths"][route].get(method)
+            if op is None:
+                continue
+            signing = op.get("x-signing") or {}
+            instruction = signing.get("instruction")
+            signed = bool(op.get("security"))
+            rows.append(
+                "    Operation(\n"
+                f"        operation_id={op['operationId']!r},\n"
+                f"        tag={op['tags'][0]!r},\n"
+                f"        method={method.upper()!r},\n"
+                f"        path={route!r},\n"
+                f"        signed={signed!r},\n"
+                f"        read_only={bool(op['x-read-only'])!r},\n"
+                f"        rate_limit={_rate_limit(op['x-rate-limit'])},\n"
+                f"        instruction={instruction!r},\n"
+                "    ),\n"
+            )
+            instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")
+    has_instructions = any(
+        (op.get("x-signing") or {}).get("instruction")
+        for item in bundle["paths"].values()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    )
+    text = _PRELUDE.format(spec=spec, extra_all=', "INSTRUCTIONS"' if has_instructions else "")
+    text += "".join(rows) + ")\n\n"
+    text += "ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})\n"
+    if has_instructions:
+        text += (
+            "\n# Signing instruction per route; None marks a public route that is sent unsigned.\n"
+            "INSTRUCTIONS: Final = MappingProxyType(\n    {\n" + "".join(instructions) + "    }\n)\n"
+        )
+    return text
