@@ -68,6 +68,8 @@ def _validate(path: Path, doc: Document) -> None:
         validate(doc)
     except OpenAPIValidationError as exc:
         raise BundleError(path, f"not valid OpenAPI: {exc.message}") from None
+    except Exception as exc:  # the validator raises resolver errors of other libraries on broken refs
+        raise BundleError(path, f"not valid OpenAPI: {type(exc).__name__}: {exc}") from None
 
 
 def _walk(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
@@ -82,12 +84,13 @@ def _walk(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def _check_refs(path: Path, doc: Document) -> None:
+    for route, item in (doc.get("paths") or {}).items():
+        if isinstance(item, dict) and "$ref" in item:
+            raise BundleError(path, f"path-item $ref at {route} ({item['$ref']}): the generator drops these silently")
     for where, node in _walk(doc):
         if not isinstance(node, dict) or "$ref" not in node:
             continue
         ref = node["$ref"]
-        if where.startswith("/paths/") and where.count("/") == 2:
-            raise BundleError(path, f"path-item $ref at {where} ({ref}): the generator drops these silently")
         if not isinstance(ref, str) or not ref.startswith("#/"):
             raise BundleError(path, f"external $ref {ref!r} at {where}: only local '#/' references are allowed")
 
@@ -213,8 +216,8 @@ def bundle_exchange(exchange_dir: Path) -> Document:
     """
     base_path = exchange_dir / BASE_FILE
     base = _load(base_path)
-    _validate(base_path, base)
     _check_refs(base_path, base)
+    _validate(base_path, base)
     _check_generator_rules(base_path, base)
     signing_keys = list(base.pop(SIGNING_KEYS_EXTENSION, []))
     if base.get("paths"):
@@ -232,8 +235,8 @@ def bundle_exchange(exchange_dir: Path) -> Document:
         raise BundleError(exchange_dir / ENDPOINTS_DIR, "no endpoint files")
     for path in endpoint_files:
         doc = _load(path)
-        _validate(path, doc)
         _check_refs(path, doc)
+        _validate(path, doc)
         _check_generator_rules(path, doc)
         _check_endpoint(path, doc, signing_keys)
         method, route, op = _operations(doc)[0]

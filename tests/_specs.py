@@ -1,0 +1,51 @@
+"""Test helpers: repository paths and the committed bundled specs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = REPO / "specs"
+EXCHANGES = ("backpack", "binance", "okx")
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@cache
+def load_bundle(exchange: str) -> dict[str, Any]:
+    """The committed bundled OpenAPI document of one exchange (parsed once per test run)."""
+    data: dict[str, Any] = yaml.safe_load((SPECS / exchange / "openapi.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def operations(exchange: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Yield ``(METHOD, path, operation)`` for every operation in one exchange's bundle."""
+    for route, item in load_bundle(exchange)["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield method.upper(), route, item[method]
+
+
+def all_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """``(exchange, METHOD, path, operation)`` for every operation of every exchange."""
+    return [(exchange, *op) for exchange in EXCHANGES for op in operations(exchange)]
+
+
+def snake(name: str) -> str:
+    """camelCase to snake_case as a reader would spell it (``instId`` -> ``inst_id``)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def resolve(exchange: str, node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` in one exchange's bundle."""
+    while "$ref" in node:
+        target: Any = load_bundle(exchange)
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
