@@ -44,6 +44,16 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ApiErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 429:
+        response_429 = ApiErrorResponse.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 500:
         response_500 = ApiErrorResponse.from_dict(response.json())
 
