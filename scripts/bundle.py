@@ -222,6 +222,8 @@ def bundle_exchange(exchange_dir: Path) -> Document:
     signing_keys = list(base.pop(SIGNING_KEYS_EXTENSION, []))
     if base.get("paths"):
         raise BundleError(base_path, "the base file holds no paths; each endpoint has its own file")
+    if not base.get("servers"):
+        raise BundleError(base_path, "the base file names no `servers` (the first is the production URL)")
 
     bundle: Document = {key: value for key, value in base.items() if key != "components"}
     bundle["paths"] = {}

@@ -23,7 +23,10 @@ which is how an ``httpx.Auth`` sees a request.
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "Operation", "RateLimit"{extra_all}]
+__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "RateLimit"{extra_all}]
+
+# The production base URL: the first entry of the spec's `servers`.
+SERVER_URL: Final = {server_url!r}
 
 
 class RateLimit(NamedTuple):
@@ -64,6 +67,8 @@ def _rate_limit(value: dict[str, Any]) -> str:
 def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
     """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
 
+    ``SERVER_URL`` is the first of the document's ``servers`` (the production URL).
+
     Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
     ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
     """
@@ -96,7 +101,8 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
         for method, op in item.items()
         if method in HTTP_METHODS
     )
-    text = _PRELUDE.format(spec=spec, extra_all=', "INSTRUCTIONS"' if has_instructions else "")
+    extra_all = ', "INSTRUCTIONS"' if has_instructions else ""
+    text = _PRELUDE.format(spec=spec, extra_all=extra_all, server_url=bundle["servers"][0]["url"])
     text += "".join(rows) + ")\n\n"
     text += "ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})\n"
     if has_instructions:

@@ -17,6 +17,7 @@ ERROR = {"type": "object", "properties": {"code": {"type": "string"}}}
 BASE: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Test exchange", "version": "1"},
+    "servers": [{"url": "https://api.example.invalid"}],
     "components": {"securitySchemes": SCHEMES, "schemas": {"Err": ERROR}},
 }
 
@@ -124,6 +125,12 @@ def test_refuses_a_file_that_is_not_valid_openapi(tmp_path: Path) -> None:
 
 def test_refuses_a_file_that_is_not_yaml(tmp_path: Path) -> None:
     refused(exchange(tmp_path, "paths: [unclosed"), "endpoints/e0.yaml", "not valid YAML")
+
+
+def test_refuses_a_base_without_servers(tmp_path: Path) -> None:
+    base = copy.deepcopy(BASE)
+    del base["servers"]
+    refused(exchange(tmp_path, endpoint(), base=base), "_base.yaml", "names no `servers`")
 
 
 def test_refuses_an_invalid_base_file(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-import typing
 import shutil
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ def test_the_drift_check_reports_new_missing_and_changed_files(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("exchange", "method", "route", "op"), all_operations(), ids=OPERATION_IDS)
-def test_each_operation_has_its_module_and_parameters(exchange: str, method: str, route: str, op: dict[str, Any]) -> None:
+def test_each_operation_has_its_module_and_parameters(
+    exchange: str, method: str, route: str, op: dict[str, Any]
+) -> None:
     module = importlib.import_module(f"{exchange}_client.api.{op['tags'][0]}.{op['operationId']}")
     for name in ("sync", "sync_detailed", "asyncio", "asyncio_detailed"):
         function = getattr(module, name)
@@ -76,7 +78,9 @@ def test_every_operation_carries_its_documented_success_example() -> None:
 
 
 @pytest.mark.parametrize(("exchange", "status", "ref", "example"), EXAMPLES, ids=[f"{e[0]}:{e[2]}" for e in EXAMPLES])
-def test_every_example_parses_into_its_model_and_round_trips(exchange: str, status: str, ref: str, example: Any) -> None:
+def test_every_example_parses_into_its_model_and_round_trips(
+    exchange: str, status: str, ref: str, example: Any
+) -> None:
     if not ref.startswith("#/"):
         assert isinstance(example, str)  # text/plain body: the generated code returns it as str
         return
@@ -137,11 +141,14 @@ def test_the_operations_table_matches_the_spec_metadata() -> None:
                 assert entry.rate_limit == (limit["limit"], limit["window-ms"], limit["keyed-on"], limit["weight"])
             assert entry.instruction == op.get("x-signing", {}).get("instruction")
         assert len(table.OPERATIONS) == len(list(operations(exchange)))
+        assert table.SERVER_URL == load_bundle(exchange)["servers"][0]["url"]
 
 
 def test_the_readme_operation_table_matches_the_bundles() -> None:
     readme = (REPO / "README.md").read_text()
-    rows = set(re.findall(r"^\| (\w+) \| `(GET|POST) ([^`]+)` \| `from (\w+)\.api\.(\w+) import (\w+)` \|", readme, re.M))
+    rows = set(
+        re.findall(r"^\| (\w+) \| `(GET|POST) ([^`]+)` \| `from (\w+)\.api\.(\w+) import (\w+)` \|", readme, re.M)
+    )
     expected = {
         (exchange, method, route, f"{exchange}_client", op["tags"][0], op["operationId"])
         for exchange in EXCHANGES
@@ -201,6 +208,8 @@ def test_a_sixth_endpoint_takes_one_yaml_file(tmp_path: Path) -> None:
     module = package / "api" / "account" / "get_balance.py"
     assert "def sync_detailed(" in module.read_text()
     assert "operation_id='get_balance'" in (package / "operations.py").read_text().replace('"', "'")
-    committed = {p.relative_to(REPO / "generated" / "okx_client") for p in (REPO / "generated" / "okx_client").rglob("*")}
+    committed = {
+        p.relative_to(REPO / "generated" / "okx_client") for p in (REPO / "generated" / "okx_client").rglob("*")
+    }
     produced = {p.relative_to(package) for p in package.rglob("*")}
     assert Path("api/account/get_balance.py") in produced - committed

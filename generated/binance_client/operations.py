@@ -8,7 +8,10 @@ which is how an ``httpx.Auth`` sees a request.
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "Operation", "RateLimit"]
+__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "RateLimit"]
+
+# The production base URL: the first entry of the spec's `servers`.
+SERVER_URL: Final = "https://api.binance.com"
 
 
 class RateLimit(NamedTuple):

@@ -1,0 +1,27 @@
+"""Reading credentials from environment variables, with errors that name the variable and never its value."""
+
+import os
+from collections.abc import Mapping
+
+__all__ = ["flag", "require"]
+
+
+def require(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Return the non-empty value of environment variable ``name``, or raise ``ValueError`` naming it."""
+    value = (os.environ if environ is None else environ).get(name, "")
+    if not value:
+        raise ValueError(f"environment variable {name} is not set")
+    return value
+
+
+def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Return a boolean environment variable: unset, ``0``, ``false`` or ``no`` is False; ``1``, ``true``, ``yes`` True.
+
+    Any other value raises ``ValueError`` naming the variable, so a typo cannot silently pick live trading.
+    """
+    value = (os.environ if environ is None else environ).get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"environment variable {name} must be 1/true/yes or 0/false/no")

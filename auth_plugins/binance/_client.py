@@ -1,0 +1,68 @@
+"""Signed Binance clients: ``make_client`` from credentials, ``client_from_env`` from the environment."""
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from binance_client import AuthenticatedClient
+from binance_client.operations import SERVER_URL
+
+from auth_plugins._clock import Clock
+from auth_plugins._env import require
+from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
+from auth_plugins.binance._signer import BinanceAuth
+
+__all__ = ["client_from_env", "make_client"]
+
+
+def make_client(
+    api_key: str,
+    *,
+    api_secret: str | None = None,
+    private_key: str | bytes | None = None,
+    recv_window_ms: int | None = None,
+    base_url: str = SERVER_URL,
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+    clock: Clock | None = None,
+    **options: Any,
+) -> AuthenticatedClient:
+    """Return a ``binance_client.AuthenticatedClient`` whose signed requests are signed by :class:`BinanceAuth`.
+
+    Give exactly one of ``api_secret`` (HMAC-SHA256) or ``private_key`` (unencrypted PKCS#8 Ed25519 PEM);
+    ``ValueError`` otherwise. Public operations (server time) go out unsigned through the same client. The
+    client is loud (``raise_on_unexpected_status=True``), never follows redirects, times out after
+    ``timeout`` seconds and serves both ``sync*`` and ``asyncio*`` calls. ``options`` go to the generated
+    client.
+    """
+    auth = BinanceAuth(
+        api_key, api_secret=api_secret, private_key=private_key, recv_window_ms=recv_window_ms, clock=clock
+    )
+    return AuthenticatedClient(
+        base_url=base_url,
+        token=MaskedKey(api_key),
+        prefix="",
+        auth_header_name="X-MBX-APIKEY",
+        **client_options(auth, timeout, options),
+    )
+
+
+def client_from_env(**options: Any) -> AuthenticatedClient:
+    """:func:`make_client` from ``BINANCE_API_KEY`` and one of ``BINANCE_API_SECRET`` or ``BINANCE_PRIVATE_KEY_FILE``.
+
+    ``ValueError`` names the missing variable; setting both secret variables is refused as ambiguous.
+    """
+    api_key = require("BINANCE_API_KEY")
+    try:
+        api_secret: str | None = require("BINANCE_API_SECRET")
+    except ValueError:
+        api_secret = None
+    try:
+        key_file: str | None = require("BINANCE_PRIVATE_KEY_FILE")
+    except ValueError:
+        key_file = None
+    if api_secret is None and key_file is None:
+        raise ValueError("environment variable BINANCE_API_SECRET or BINANCE_PRIVATE_KEY_FILE is not set")
+    if api_secret is not None and key_file is not None:
+        raise ValueError("set only one of BINANCE_API_SECRET and BINANCE_PRIVATE_KEY_FILE")
+    private_key = Path(key_file).read_bytes() if key_file is not None else None
+    return make_client(api_key, api_secret=api_secret, private_key=private_key, **options)
