@@ -13,6 +13,7 @@ help:
 	@echo "make generate   bundle specs/ and regenerate generated/ (then commit both)"
 	@echo "make check      drift check, ruff and mypy --strict, without the tests"
 	@echo "make bench      benchmarks, as ratios against a floor measured in the same run"
+	@echo "make check-docs DOCS=<folder>   compare saved exchange doc pages with specs/"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,11 @@ check: $(STAMP)
 
 test: check
 	$(BIN)/pytest
+
+DOCS ?= ../shared/exchange-docs
+
+check-docs: $(STAMP)
+	$(BIN)/python -m scripts.check_docs $(DOCS)
 
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo

@@ -1,0 +1,250 @@
+"""Reading spec endpoint files (specs/<exchange>/endpoints/*.yaml) into :class:`PageOperation` for
+scripts/check_docs.py, in the same shape a doc page is read into.
+
+The endpoint files, not the bundle, are read so that every difference can name the file to edit. Local
+``$ref`` pointers are followed inside the file they are written in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scripts._docs_model import Field, FieldType, PageOperation, Unreadable
+
+__all__ = ["AUTH_ORIGIN", "ENVELOPES", "SpecError", "load_specs", "schema_fields", "schema_type", "spec_operations"]
+
+ENDPOINTS_DIR = "endpoints"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+AUTH_ORIGIN = "x-signing.auth-parameters"
+# Exchanges whose success bodies wrap the documented fields: {"code", "msg", "data": [items]} on OKX, whose
+# pages document the items.
+ENVELOPES = {"okx": "data"}
+_MAX_DEPTH = 32
+
+Document = dict[str, Any]
+
+
+class SpecError(Exception):
+    """An endpoint file whose structure this reader cannot follow (a broken or non-local ``$ref``...)."""
+
+
+# TypeError and the like mean a shape the bundler would refuse (``parameters: 5``): report the file, go on.
+_READ_ERRORS = (OSError, UnicodeDecodeError, yaml.YAMLError, SpecError, TypeError, ValueError, AttributeError)
+
+
+def _resolve(doc: Document, node: Any) -> Any:
+    """``node`` with local ``$ref`` pointers followed; raises :class:`SpecError` on a broken pointer."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref: str = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            raise SpecError(f"cannot follow $ref {ref!r} (only local, non-circular pointers)")
+        seen.add(ref)
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                raise SpecError(f"$ref {ref!r} points nowhere")
+            target = target[part]
+        node = target
+    return node
+
+
+def _mapping(value: Any) -> Document:
+    return value if isinstance(value, dict) else {}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _merged(doc: Document, schema: Any) -> Document:
+    """A schema with ``allOf`` parts folded in (properties and required lists merged)."""
+    resolved = _mapping(_resolve(doc, schema))
+    if "allOf" not in resolved:
+        return resolved
+    merged: Document = {key: value for key, value in resolved.items() if key != "allOf"}
+    for part in resolved["allOf"] or []:
+        piece = _merged(doc, part)
+        merged.setdefault("type", piece.get("type"))
+        merged["properties"] = {**_mapping(merged.get("properties")), **_mapping(piece.get("properties"))}
+        merged["required"] = [*(merged.get("required") or []), *(piece.get("required") or [])]
+    return merged
+
+
+def schema_type(doc: Document, schema: Any, depth: int = 0) -> FieldType | None:
+    """The :class:`FieldType` of a schema (``null`` dropped from a type list), ``None`` if it has none."""
+    resolved = _merged(doc, schema)
+    kind = resolved.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if kinds else None
+    if kind is None:
+        kind = "object" if "properties" in resolved else "array" if "items" in resolved else None
+    if not isinstance(kind, str):
+        return None
+    items = None
+    if kind == "array" and depth < _MAX_DEPTH:
+        item_type = schema_type(doc, resolved.get("items", {}), depth + 1)
+        items = item_type.base if item_type else None
+    fmt = resolved.get("format")
+    return FieldType(kind, items, fmt if isinstance(fmt, str) else None)
+
+
+def _enum(doc: Document, schema: Any) -> frozenset[str] | None:
+    values = _merged(doc, schema).get("enum")
+    return frozenset(_value_text(v) for v in values) if isinstance(values, list) else None
+
+
+def schema_fields(doc: Document, schema: Any, prefix: str = "", depth: int = 0) -> list[Field]:
+    """Dotted fields of an object schema, nested ones included (``supCollateral[].ccy``).
+
+    An array schema contributes the fields of its items under the same prefix. ``required`` is whether the
+    field is in its parent object's ``required`` list.
+    """
+    resolved = _merged(doc, schema)
+    if depth > _MAX_DEPTH:
+        return []
+    kind = schema_type(doc, resolved)
+    if kind is not None and kind.base == "array":
+        return schema_fields(doc, resolved.get("items", {}), prefix, depth + 1)
+    required = set(resolved.get("required") or [])
+    fields: list[Field] = []
+    for name, prop in _mapping(resolved.get("properties")).items():
+        full = f"{prefix}{name}"
+        prop_type = schema_type(doc, prop)
+        fields.append(Field(name=full, type=prop_type, required=name in required, enum=_enum(doc, prop)))
+        if prop_type is not None and prop_type.base == "object":
+            fields += schema_fields(doc, prop, f"{full}.", depth + 1)
+        elif prop_type is not None and prop_type.base == "array":
+            fields += schema_fields(doc, _merged(doc, prop).get("items", {}), f"{full}[].", depth + 1)
+    return fields
+
+
+def _first_schema(doc: Document, holder: Any) -> Any:
+    """The schema of the first media type of a request body or response, ``None`` if it has no content."""
+    content = _mapping(_mapping(_resolve(doc, holder)).get("content"))
+    for media in content.values():
+        return _mapping(media).get("schema")
+    return None
+
+
+def _parameters(doc: Document, path_item: Document, operation: Document) -> list[Field]:
+    """Path-level then operation-level parameters (the latter overriding), then the auth hook's ones."""
+    by_key: dict[tuple[str, str], Field] = {}
+    for raw in [*(path_item.get("parameters") or []), *(operation.get("parameters") or [])]:
+        param = _mapping(_resolve(doc, raw))
+        name, where = str(param.get("name", "")), str(param.get("in", ""))
+        schema = param.get("schema", {})
+        by_key[(name, where)] = Field(
+            name=name,
+            location=where,
+            type=schema_type(doc, schema),
+            required=bool(param.get("required", where == "path")),
+            enum=_enum(doc, schema),
+        )
+    fields = list(by_key.values())
+    for raw in _mapping(operation.get("x-signing")).get("auth-parameters") or []:
+        auth = _mapping(raw)
+        kind, fmt, values = auth.get("type"), auth.get("format"), auth.get("enum")
+        fields.append(
+            Field(
+                name=str(auth.get("name", "")),
+                location=str(auth.get("in", "")),
+                type=FieldType(kind, None, fmt if isinstance(fmt, str) else None) if isinstance(kind, str) else None,
+                required=bool(auth.get("required", False)),
+                enum=frozenset(_value_text(v) for v in values) if isinstance(values, list) else None,
+                origin=AUTH_ORIGIN,
+            )
+        )
+    return fields
+
+
+def _success_schema(doc: Document, exchange: str, responses: Document) -> Any:
+    """The 200 (else lowest 2xx) response's schema, unwrapped from the exchange's envelope if it has one."""
+    by_code = {str(code): response for code, response in responses.items()}
+    codes = sorted(code for code in by_code if code.startswith("2"))
+    if not codes:
+        return None
+    schema = _first_schema(doc, by_code["200" if "200" in by_code else codes[0]])
+    envelope = ENVELOPES.get(exchange)
+    if envelope and schema is not None:
+        wrapped = _mapping(_merged(doc, schema).get("properties")).get(envelope)
+        if wrapped is not None:
+            return wrapped
+    return schema
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOperation]:
+    """Every operation of one endpoint document, as :class:`PageOperation` with ``origin`` the file label.
+
+    Statuses are the response codes without ``x-documented-on`` (those come from an exchange's general
+    error docs, not from the endpoint's page). Raises :class:`SpecError` on a broken ``$ref``.
+    """
+    operations = []
+    for path, raw_item in _mapping(doc.get("paths")).items():
+        path_item = _mapping(_resolve(doc, raw_item))
+        for method in HTTP_METHODS:
+            operation = _mapping(path_item.get(method))
+            if not operation:
+                continue
+            responses = _mapping(operation.get("responses"))
+            rate = _mapping(operation.get("x-rate-limit"))
+            body_schema = _first_schema(doc, operation.get("requestBody")) if "requestBody" in operation else None
+            response_schema = _success_schema(doc, exchange, responses)
+            keyed_on = rate.get("keyed-on")
+            instruction = _mapping(operation.get("x-signing")).get("instruction")
+            url = _mapping(operation.get("externalDocs")).get("url")
+            operations.append(
+                PageOperation(
+                    origin=origin,
+                    exchange=exchange,
+                    method=method.upper(),
+                    path=str(path),
+                    source_url=url if isinstance(url, str) else None,
+                    parameters=_parameters(doc, path_item, operation),
+                    body_fields=schema_fields(doc, body_schema) if body_schema is not None else [],
+                    response_fields=schema_fields(doc, response_schema) if response_schema is not None else [],
+                    rate_limit=_int_or_none(rate.get("limit")),
+                    window_ms=_int_or_none(rate.get("window-ms")),
+                    weight=_int_or_none(rate.get("weight")),
+                    keyed_on=keyed_on if isinstance(keyed_on, str) else None,
+                    statuses=frozenset(
+                        str(code)
+                        for code, response in responses.items()
+                        if str(code)[:1].isdigit() and "x-documented-on" not in _mapping(_resolve(doc, response))
+                    ),
+                    instruction=instruction if isinstance(instruction, str) else None,
+                )
+            )
+    return operations
+
+
+def load_specs(specs_root: Path) -> tuple[list[PageOperation], list[Unreadable]]:
+    """Every operation in ``specs_root/<exchange>/endpoints/*.yaml``, plus the files that could not be read.
+
+    Each operation's ``origin`` is its file relative to ``specs_root``'s parent (``specs/okx/endpoints/...``).
+    """
+    operations: list[PageOperation] = []
+    problems: list[Unreadable] = []
+    for endpoints in sorted(specs_root.glob(f"*/{ENDPOINTS_DIR}")):
+        exchange = endpoints.parent.name
+        for file in sorted(endpoints.glob("*.yaml")):
+            label = file.relative_to(specs_root.parent).as_posix()
+            try:
+                doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+                if not isinstance(doc, dict):
+                    raise SpecError("not an OpenAPI document (top level is not a mapping)")
+                operations += spec_operations(doc, exchange, label)
+            except _READ_ERRORS as exc:
+                problems.append(Unreadable(label, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+    return operations, problems

@@ -1,0 +1,340 @@
+"""Doc-drift check: compare saved exchange API doc pages with our specs and name the spec file to edit.
+
+Usage::
+
+    python -m scripts.check_docs DOCS_FOLDER [--specs SPECS_DIR]     (make check-docs DOCS=<folder>)
+
+Every ``*.md`` page under DOCS_FOLDER (Backpack Redoc export, Binance developer portal, OKX docs-v5; only
+the English half of bilingual pages) is matched to one operation in ``specs/<exchange>/endpoints/*.yaml``:
+by its source URL (front matter ``source_url:`` or the ``**Source:**`` link) against ``externalDocs.url``,
+else by method and path. The two are then compared and every disagreement printed as one line::
+
+    <page> -> <spec file>: <what>: page=<page value> spec=<spec value>
+
+What is compared, and the rules that keep the current pages and specs at zero differences:
+
+* Method, path, source URL (``externalDocs.url``), Backpack's ``x-signing.instruction``.
+* Parameters against the operation's ``parameters`` plus ``x-signing.auth-parameters`` (what the auth hook
+  adds): presence, location, type, required, and the enum where the page lists values. Request body
+  fields likewise, nested ones as ``supCollateral[].ccy``.
+* Response fields of the success (200) response against the page's: presence, type, and required where
+  the page says (Backpack). OKX pages document the items of the envelope's ``data``. Values a page lists
+  for a response field are not compared: our specs keep such fields plain strings on purpose.
+* ``x-rate-limit``: limit and window (OKX), weight (Binance) and what the limit is keyed on.
+* Statuses the page lists (Backpack) against the spec's response codes without ``x-documented-on``.
+
+Judgement calls:
+
+* A value the page does not state is not compared (a missing OKX weight, Backpack's absent rate limit,
+  a bare ``String`` against a spec's ``string <decimal>``: formats are compared only when the page names
+  one). A list the page does give (parameters, fields, statuses) is compared in both directions.
+* One unmatched page field and one unmatched spec field in the same place (same location, same parent) are
+  reported as a single rename, not as one missing and one extra field.
+* A page with no matching spec operation is a difference, named against ``specs/<exchange>/endpoints/``
+  where the new endpoint file belongs. A spec operation with no page in the folder is only a note (printed,
+  not counted): the folder is whatever pages a user saved, so a missing page says nothing about the spec
+  being wrong (the server-time endpoints have no page in ../shared/exchange-docs by design). Notes appear
+  only for exchanges that have at least one page in the folder.
+* A page that cannot be read (empty, binary, no known layout) is reported as one ``unreadable`` line and
+  counts as a failure, because its operation went unchecked; the other pages are still compared.
+
+Exit status: 0 when nothing differs, 1 when anything differs or could not be read, 2 on a usage error
+(folder missing, or holding no ``*.md`` page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from scripts._docs_model import Difference, Field, FieldType, PageOperation, Unreadable, render
+from scripts._docs_pages import UnreadablePage, discover_pages, read_page
+from scripts._docs_specs import load_specs
+
+__all__ = [
+    "SPECS_ROOT",
+    "Difference",
+    "Field",
+    "FieldType",
+    "PageOperation",
+    "Report",
+    "Unreadable",
+    "check",
+    "compare",
+    "compare_fields",
+    "main",
+    "match_operation",
+    "normalize_url",
+]
+
+SPECS_ROOT = Path(__file__).resolve().parent.parent / "specs"
+# (PageOperation attribute, key under x-rate-limit) of the rate-limit facts a page may state.
+RATE_LIMIT_KEYS = (("rate_limit", "limit"), ("window_ms", "window-ms"), ("weight", "weight"), ("keyed_on", "keyed-on"))
+
+Finding = tuple[str, object, object]
+
+
+@dataclass
+class Report:
+    """The outcome of one run: differences and unreadable files count as failures, notes do not."""
+
+    pages: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every page was read and agrees with its spec operation."""
+        return not self.differences and not self.unreadable
+
+    def lines(self) -> list[str]:
+        """What the CLI prints: differences, unreadable files, notes, then a one-line summary."""
+        return [
+            *(str(d) for d in self.differences),
+            *(str(u) for u in self.unreadable),
+            *(f"note: {note}" for note in self.notes),
+            f"check-docs: {self.pages} page(s), {len(self.differences)} difference(s), "
+            f"{len(self.unreadable)} unreadable",
+        ]
+
+
+def normalize_url(url: str | None) -> str | None:
+    """``url`` with scheme and host lower-cased and a trailing slash dropped; the fragment is kept (OKX and
+    Backpack pages are fragments of one long page)."""
+    if not url or not url.strip():
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a malformed URL can still equal another one character for character
+        return url.strip()
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+
+
+def match_operation(page: PageOperation, specs: Sequence[PageOperation]) -> PageOperation | None:
+    """The spec operation of the page's exchange the page documents, or ``None``.
+
+    Matched by normalised source URL against ``externalDocs.url`` first, then by method and path.
+    """
+    candidates = [spec for spec in specs if spec.exchange == page.exchange]
+    url = normalize_url(page.source_url)
+    if url is not None:
+        for spec in candidates:
+            if normalize_url(spec.source_url) == url:
+                return spec
+    if page.method is not None and page.path is not None:
+        for spec in candidates:
+            if spec.method == page.method and spec.path == page.path:
+                return spec
+    return None
+
+
+def _parent(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _same_name(page: Field, spec: Field) -> bool:
+    # HTTP header names are case-insensitive: the page's X-API-KEY is the spec's X-API-Key.
+    if "header" in (page.location, spec.location):
+        return page.name.casefold() == spec.name.casefold()
+    return page.name == spec.name
+
+
+def _label(kind: str, spec: Field) -> str:
+    return f"{kind} {spec.name} ({spec.origin})" if spec.origin else f"{kind} {spec.name}"
+
+
+def _pair_by_name(page_left: list[Field], spec_left: list[Field], same_location: bool) -> Iterator[tuple[Field, Field]]:
+    """Remove and yield page/spec fields with the same name (and location, if asked and the page says)."""
+    for page in list(page_left):
+        spec = next(
+            (
+                s
+                for s in spec_left
+                if _same_name(page, s) and (not same_location or page.location is None or page.location == s.location)
+            ),
+            None,
+        )
+        if spec is not None:
+            page_left.remove(page)
+            spec_left.remove(spec)
+            yield page, spec
+
+
+def _pair_renames(page_left: list[Field], spec_left: list[Field]) -> Iterator[tuple[Field, Field]]:
+    """Remove and yield pairs that are alone in their place on both sides, taking their children along."""
+    progress = True
+    while progress:
+        progress = False
+        for page in page_left:
+            spec_peers = [
+                s
+                for s in spec_left
+                if _parent(s.name) == _parent(page.name) and (page.location is None or s.location == page.location)
+            ]
+            page_peers = [p for p in page_left if _parent(p.name) == _parent(page.name) and p.location == page.location]
+            if len(spec_peers) == 1 and len(page_peers) == 1:
+                spec = spec_peers[0]
+                page_left.remove(page)
+                spec_left.remove(spec)
+                yield page, spec
+                # Children of a renamed container are compared under the spec's name for it.
+                page_left[:] = [_reparent(p, page.name, spec.name) for p in page_left]
+                yield from _pair_by_name(page_left, spec_left, same_location=True)
+                progress = True
+                break
+
+
+def _reparent(field: Field, old: str, new: str) -> Field:
+    for joint in (".", "[]."):
+        if field.name.startswith(old + joint):
+            return replace(field, name=new + field.name[len(old) :])
+    return field
+
+
+def _compare_pair(kind: str, page: Field, spec: Field, compare_enums: bool) -> Iterator[Finding]:
+    label = _label(kind, spec)
+    if not _same_name(page, spec):
+        yield f"{label}: name", page.name, spec.name
+    if page.location is not None and page.location != spec.location:
+        yield f"{label}: in", page.location, spec.location
+    if page.type is not None and not page.type.accepts(spec.type):
+        yield f"{label}: type", page.type, spec.type
+    if page.required is not None and page.required != bool(spec.required):
+        yield f"{label}: required", page.required, bool(spec.required)
+    if compare_enums and page.enum is not None and page.enum != spec.enum:
+        yield f"{label}: enum", page.enum, spec.enum
+
+
+def compare_fields(
+    kind: str, page_fields: Sequence[Field], spec_fields: Sequence[Field], compare_enums: bool = True
+) -> Iterator[Finding]:
+    """Yield ``(what, page value, spec value)`` for each way two field lists disagree.
+
+    Fields are paired by name and location, then by name alone (a location difference), then as renames
+    (one unmatched field on each side in the same place). Each pair is compared on what the page states;
+    unpaired fields are reported as present on one side and absent on the other.
+    """
+    page_left, spec_left = list(page_fields), list(spec_fields)
+    pairs = [
+        *_pair_by_name(page_left, spec_left, same_location=True),
+        *_pair_by_name(page_left, spec_left, same_location=False),
+    ]
+    pairs += _pair_renames(page_left, spec_left)
+    for page, spec in pairs:
+        yield from _compare_pair(kind, page, spec, compare_enums)
+    for page in page_left:
+        yield f"{kind} {page.name}", "present", "absent"
+    for spec in spec_left:
+        yield _label(kind, spec), "absent", "present"
+
+
+def _compare_operation(page: PageOperation, spec: PageOperation) -> Iterator[Finding]:
+    if page.method is not None and page.method != spec.method:
+        yield "method", page.method, spec.method
+    if page.path is not None and page.path != spec.path:
+        yield "path", page.path, spec.path
+    if page.source_url is not None and normalize_url(page.source_url) != normalize_url(spec.source_url):
+        yield "externalDocs.url", page.source_url, spec.source_url
+    if page.instruction is not None and page.instruction != spec.instruction:
+        yield "x-signing.instruction", page.instruction, spec.instruction
+    for attribute, key in RATE_LIMIT_KEYS:
+        page_value = getattr(page, attribute)
+        if page_value is not None and page_value != getattr(spec, attribute):
+            yield f"x-rate-limit.{key}", page_value, getattr(spec, attribute)
+    if page.statuses is not None:
+        spec_statuses = spec.statuses or frozenset()
+        for code in sorted(page.statuses - spec_statuses):
+            yield f"response status {code}", "present", "absent"
+        for code in sorted(spec_statuses - page.statuses):
+            yield f"response status {code}", "absent", "present"
+
+
+def compare(page: PageOperation, spec: PageOperation) -> Iterator[Difference]:
+    """Yield every :class:`Difference` between a page and the spec operation it documents.
+
+    Scalars are compared when the page states them, lists whenever the page gives the list. Where the page
+    leaves parameter locations open (Binance outside GET/DELETE), its parameters are compared against the
+    spec's parameters and request-body fields together.
+    """
+    findings: list[Finding] = list(_compare_operation(page, spec))
+    spec_inputs = [*spec.parameters, *((spec.body_fields or []) if page.body_fields is None else [])]
+    findings += compare_fields("parameter", page.parameters, spec_inputs)
+    if page.body_fields is not None:
+        findings += compare_fields("body field", page.body_fields, spec.body_fields or [])
+    if page.response_fields is not None:
+        findings += compare_fields("response field", page.response_fields, spec.response_fields or [], False)
+    for what, page_value, spec_value in findings:
+        yield Difference(page.origin, spec.origin, what, render(page_value), render(spec_value))
+
+
+def _describe(page: PageOperation) -> str:
+    route = f"{page.method or '?'} {page.path or '?'}"
+    return f"{route} ({page.source_url})" if page.source_url else route
+
+
+def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
+    """Compare every page under ``docs`` with the specs under ``specs_root``; never raises for a bad page.
+
+    Unreadable spec files are reported in ``unreadable`` too, since their operations could not be checked.
+    """
+    specs, problems = load_specs(specs_root)
+    report = Report(unreadable=list(problems))
+    covered: set[int] = set()
+    exchanges: set[str] = set()
+    for path in discover_pages(docs):
+        report.pages += 1
+        origin = path.relative_to(docs).as_posix()
+        try:
+            page = read_page(path, docs)
+        except UnreadablePage as exc:
+            report.unreadable.append(Unreadable(origin, exc.reason))
+            continue
+        except Exception as exc:  # a parser bug on one odd page must not hide the report on all the others
+            report.unreadable.append(Unreadable(origin, f"reader failed: {type(exc).__name__}: {exc}"))
+            continue
+        exchanges.add(page.exchange)
+        report.notes += [f"{origin}: {note}" for note in page.notes]
+        spec = match_operation(page, specs)
+        if spec is None:
+            folder = f"{specs_root.name}/{page.exchange}/endpoints/"
+            what = "no spec operation has this page's source URL or method and path"
+            report.differences.append(Difference(origin, folder, what, _describe(page), "none"))
+            continue
+        covered.add(id(spec))
+        report.differences += compare(page, spec)
+    for spec in specs:
+        if spec.exchange in exchanges and id(spec) not in covered:
+            report.notes.append(f"{spec.origin}: {spec.method} {spec.path} has no page in the folder (not compared)")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the check from the command line; return the exit status described in the module docstring."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.check_docs", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("docs", type=Path, help="folder of saved doc pages (*.md)")
+    parser.add_argument("--specs", type=Path, default=SPECS_ROOT, help="specs folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    docs: Path = args.docs
+    specs_root: Path = args.specs
+    if not docs.is_dir():
+        print(f"check-docs: {docs}: no such folder", file=sys.stderr)
+        return 2
+    if not specs_root.is_dir():
+        print(f"check-docs: {specs_root}: no such specs folder", file=sys.stderr)
+        return 2
+    report = check(docs, specs_root)
+    if report.pages == 0:
+        print(f"check-docs: {docs}: no *.md pages to check", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
