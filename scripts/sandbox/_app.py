@@ -1,0 +1,237 @@
+"""One exchange's WSGI application: route, limit, validate, authenticate and answer as the spec says."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from ._errors import Rejection, for_problem, not_found, rate_limited, render
+from ._faults import Script, ScriptBook
+from ._ratelimit import SlidingWindowLimiter
+from ._records import RequestRecord, Violation
+from ._spec import Operation, load_exchange_spec
+from ._validate import request_problems, response_errors
+from ._verify import API_KEY_HEADERS, AuthResult, authenticate
+from ._wire import RawRequest, raw_request
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+__all__ = ["ExchangeApp"]
+
+_SERVER_TIME_OPERATION: Final = "get_server_time"
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes
+    content_type: str
+    verdict: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ExchangeApp:
+    """A WSGI application serving one exchange's bundled spec on behalf of a ``Sandbox``.
+
+    Order of checks for a request: scripted fault (if one matches), route (404), rate limit (429, only when
+    ``enforce_rate_limits``), spec validation (400), authentication of signed operations (401/400), then
+    the documented 200 example. Every non-scripted answer to a known route is validated against the spec;
+    failures are kept in ``violations()``. ``now_ms`` is the sandbox clock, in Unix milliseconds. While
+    limits are enforced, Binance answers also carry the used weight (``X-SAPI-USED-IP-WEIGHT-1M`` and kin).
+    """
+
+    def __init__(self, exchange: str, *, now_ms: Callable[[], int], enforce_rate_limits: bool) -> None:
+        self.exchange = exchange
+        self.spec = load_exchange_spec(exchange)
+        self.scripts = ScriptBook()
+        self._now_ms = now_ms
+        self._enforce_rate_limits = enforce_rate_limits
+        self._limiter = SlidingWindowLimiter()
+        self._state_lock = threading.Lock()
+        # openapi-core is not documented as thread-safe and the server is threaded.
+        self._openapi_lock = threading.Lock()
+        self._records: list[RequestRecord] = []
+        self._violations: list[Violation] = []
+        self._rate_limited = 0
+
+    def records(self) -> list[RequestRecord]:
+        """A copy of the request log, oldest first."""
+        with self._state_lock:
+            return list(self._records)
+
+    def violations(self) -> list[Violation]:
+        """A copy of the spec violations recorded so far."""
+        with self._state_lock:
+            return list(self._violations)
+
+    def rate_limited(self) -> int:
+        """How many requests were answered 429 by the rate limiter."""
+        with self._state_lock:
+            return self._rate_limited
+
+    def reset(self) -> None:
+        """Forget scripts, the request log, violations, rate-limit windows and the 429 count."""
+        self.scripts.clear()
+        self._limiter.clear()
+        with self._state_lock:
+            self._records.clear()
+            self._violations.clear()
+            self._rate_limited = 0
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        raw = raw_request(environ, dict(request.headers), request.get_data(cache=True))
+        now = self._now_ms()
+        operation = self.spec.match(raw.method, request.path)
+        auth = authenticate(self.exchange, operation, raw, now) if operation and operation.signed else None
+        script = self.scripts.take(operation.operation_id if operation else None)
+
+        if script is not None:
+            if script.delay_s > 0:
+                time.sleep(script.delay_s)
+            if script.drop:
+                self._record(raw, operation, "dropped", auth, now, None)
+                _drop_connection(environ)
+            if script.status is not None:
+                self._record(raw, operation, "scripted", auth, now, script.status)
+                return _scripted_response(script)(environ, start_response)
+
+        answer = self._answer(request, raw, operation, auth, now)
+        if operation is not None:
+            self._check_response(request, raw, answer)
+        self._record(raw, operation, answer.verdict, auth, now, answer.status)
+        response = Response(answer.body, status=answer.status, headers=answer.headers, content_type=answer.content_type)
+        return response(environ, start_response)
+
+    def _answer(
+        self, request: Request, raw: RawRequest, operation: Operation | None, auth: AuthResult | None, now: int
+    ) -> _Answer:
+        if operation is None:
+            return self._reject(None, not_found(self.exchange, raw.method, request.path))
+        extra_headers: dict[str, str] = {}
+        if self._enforce_rate_limits and operation.rate_limit is not None:
+            limited = self._charge(operation, raw, now, extra_headers)
+            if limited is not None:
+                return self._reject(operation, limited, extra_headers)
+        with self._openapi_lock:
+            problems = request_problems(self.spec, operation, request)
+        if problems:
+            return self._reject(operation, for_problem(self.exchange, problems[0]), extra_headers)
+        if auth is not None and auth.rejection is not None:
+            return self._reject(operation, auth.rejection, extra_headers)
+        return _Answer(200, self._success_body(operation, now), operation.success_content_type, "ok", extra_headers)
+
+    def _charge(self, operation: Operation, raw: RawRequest, now: int, headers: dict[str, str]) -> Rejection | None:
+        rate = operation.rate_limit
+        assert rate is not None
+        key = raw.client_ip
+        if rate.keyed_on == "user":
+            key = raw.headers.get(API_KEY_HEADERS[self.exchange]) or raw.client_ip
+        decision = self._limiter.charge(
+            (rate.keyed_on, key, rate.limit, rate.window_ms),
+            limit=rate.limit,
+            window_ms=rate.window_ms,
+            weight=rate.weight,
+            now_ms=now,
+        )
+        if self.exchange == "binance" and rate.window_ms == 60_000:
+            headers[_binance_weight_header(operation, rate.keyed_on)] = str(decision.used)
+        if decision.allowed:
+            return None
+        with self._state_lock:
+            self._rate_limited += 1
+        return rate_limited(self.exchange, decision.retry_after_ms)
+
+    def _reject(
+        self, operation: Operation | None, rejection: Rejection, headers: dict[str, str] | None = None
+    ) -> _Answer:
+        body, default_type = render(self.exchange, rejection)
+        content_type = operation.content_types.get(rejection.status, default_type) if operation else default_type
+        return _Answer(
+            rejection.status, body, content_type, rejection.verdict, {**(headers or {}), **rejection.headers}
+        )
+
+    def _success_body(self, operation: Operation, now: int) -> bytes:
+        example: Any = operation.success_example
+        if operation.operation_id == _SERVER_TIME_OPERATION:
+            example = _server_time(self.exchange, now)
+        if isinstance(example, str) and "json" not in operation.success_content_type:
+            return example.encode("utf-8")
+        return json.dumps(example, separators=(",", ":")).encode("utf-8")
+
+    def _check_response(self, request: Request, raw: RawRequest, answer: _Answer) -> None:
+        with self._openapi_lock:
+            errors = response_errors(
+                self.spec, request, answer.status, answer.content_type, Headers(answer.headers), answer.body
+            )
+        if errors:
+            violation = Violation(self.exchange, raw.method, raw.target.decode("latin-1"), answer.status, tuple(errors))
+            with self._state_lock:
+                self._violations.append(violation)
+
+    def _record(
+        self,
+        raw: RawRequest,
+        operation: Operation | None,
+        verdict: str,
+        auth: AuthResult | None,
+        now: int,
+        status: int | None,
+    ) -> None:
+        record = RequestRecord(
+            method=raw.method,
+            target=raw.target.decode("latin-1"),
+            headers=dict(raw.headers),
+            body=raw.body,
+            operation_id=operation.operation_id if operation else None,
+            verdict=verdict,
+            auth=auth.verdict if auth else None,
+            timestamp_ms=auth.timestamp_ms if auth else None,
+            received_ms=now,
+            status=status,
+        )
+        with self._state_lock:
+            self._records.append(record)
+
+
+def _server_time(exchange: str, now: int) -> Any:
+    if exchange == "backpack":
+        return str(now)
+    if exchange == "binance":
+        return {"serverTime": now}
+    return {"code": "0", "msg": "", "data": [{"ts": str(now)}]}
+
+
+def _binance_weight_header(operation: Operation, keyed_on: str) -> str:
+    if operation.path.startswith("/sapi/"):
+        return f"X-SAPI-USED-{'UID' if keyed_on == 'user' else 'IP'}-WEIGHT-1M"
+    return "X-MBX-USED-WEIGHT-1M"
+
+
+def _scripted_response(script: Script) -> Response:
+    status = script.status if script.status is not None else 200
+    response = Response(script.body, status=status, headers=script.headers)
+    if script.content_type is not None:
+        response.headers["Content-Type"] = script.content_type
+    return response
+
+
+def _drop_connection(environ: WSGIEnvironment) -> None:
+    """Close the client's connection without a byte of response; never returns."""
+    connection = environ.get("werkzeug.socket")
+    if isinstance(connection, socket.socket):
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    # werkzeug's dev server treats a ConnectionError from the app as a client disconnect and writes nothing.
+    raise ConnectionAbortedError("connection dropped by a sandbox script")

@@ -1,0 +1,107 @@
+"""Throwaway credentials the sandbox accepts: public test values, worthless anywhere else.
+
+The Ed25519 keys are the RFC 8032 section 7.1 test vectors, the Binance HMAC pair is the one Binance's own
+docs use in their signing examples, and the OKX secret is the example from OKX's docs. Never put a real key
+here: the sandbox prints these values on start.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = [
+    "BACKPACK_CREDENTIALS",
+    "BINANCE_CREDENTIALS",
+    "OKX_CREDENTIALS",
+    "BackpackCredentials",
+    "BinanceCredentials",
+    "OkxCredentials",
+    "env_assignments",
+]
+
+
+@dataclass(frozen=True)
+class BackpackCredentials:
+    """Backpack's key pair: ``api_key`` is the base64 Ed25519 public key, ``api_secret`` the base64 32-byte seed."""
+
+    api_key: str
+    api_secret: str = field(repr=False)
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key the sandbox verifies signatures with."""
+        return base64.b64decode(self.api_key)
+
+
+@dataclass(frozen=True)
+class BinanceCredentials:
+    """Binance's two registered keys: an HMAC-SHA256 pair and an Ed25519 key (PKCS#8 PEM private key)."""
+
+    hmac_api_key: str
+    hmac_api_secret: str = field(repr=False)
+    ed25519_api_key: str = ""
+    ed25519_private_key_pem: str = field(default="", repr=False)
+    ed25519_public_key_hex: str = ""
+
+    @property
+    def ed25519_public_key(self) -> bytes:
+        """The raw 32-byte public half of ``ed25519_private_key_pem``."""
+        return bytes.fromhex(self.ed25519_public_key_hex)
+
+
+@dataclass(frozen=True)
+class OkxCredentials:
+    """OKX's keys: a live key and a demo-trading key (sent with ``x-simulated-trading: 1``).
+
+    Both share ``api_secret`` and ``passphrase``; only the environment they belong to differs.
+    """
+
+    api_key: str
+    api_secret: str = field(repr=False)
+    passphrase: str = field(repr=False)
+    demo_api_key: str = ""
+
+
+BACKPACK_CREDENTIALS: Final = BackpackCredentials(
+    # RFC 8032 TEST 1: seed 9d61b19d...7f60, public key d75a9801...511a.
+    api_key="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+    api_secret="nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+)
+
+BINANCE_CREDENTIALS: Final = BinanceCredentials(
+    hmac_api_key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+    hmac_api_secret="NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+    ed25519_api_key="sandbox-ed25519-key",
+    # RFC 8032 TEST 2 seed 4ccd089b...a6fb as PKCS#8: DER 302e020100300506032b657004220420 || seed.
+    ed25519_private_key_pem=(
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VwBCIEIEzNCJso/5banbbDRuwRTg9bijGfNaumJNqM9u1PuKb7\n"
+        "-----END PRIVATE KEY-----\n"
+    ),
+    ed25519_public_key_hex="3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+)
+
+OKX_CREDENTIALS: Final = OkxCredentials(
+    api_key="sandbox-okx-key",
+    api_secret="22582BD0CFF14C41EDBF1AB98506286D",
+    passphrase="sandbox-passphrase",
+    demo_api_key="sandbox-okx-demo-key",
+)
+
+
+def env_assignments() -> dict[str, str]:
+    """The variables ``client_from_env`` reads, set to the sandbox's credentials (Binance on its HMAC key).
+
+    Base URLs are not included (they depend on the ports chosen at start). Binance's Ed25519 key is read
+    from a file (``BINANCE_PRIVATE_KEY_FILE``), so it is not offered here.
+    """
+    return {
+        "BACKPACK_API_SECRET": BACKPACK_CREDENTIALS.api_secret,
+        "BINANCE_API_KEY": BINANCE_CREDENTIALS.hmac_api_key,
+        "BINANCE_API_SECRET": BINANCE_CREDENTIALS.hmac_api_secret,
+        "OKX_API_KEY": OKX_CREDENTIALS.api_key,
+        "OKX_API_SECRET": OKX_CREDENTIALS.api_secret,
+        "OKX_PASSPHRASE": OKX_CREDENTIALS.passphrase,
+    }

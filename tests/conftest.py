@@ -1,0 +1,23 @@
+"""Shared fixtures: the sandbox exchange, over real HTTP on 127.0.0.1."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from scripts.sandbox import Sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """One sandbox for the whole run, rate limits off. Tests should use ``sbx``, which resets it."""
+    with Sandbox() as instance:
+        yield instance
+
+
+@pytest.fixture
+def sbx(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The session sandbox, reset for this test; fails the test if any answer it sent broke the spec."""
+    sandbox.reset()
+    yield sandbox
+    violations = sandbox.violations
+    assert not violations, "the sandbox sent responses that break the spec:\n" + "\n".join(map(str, violations))
