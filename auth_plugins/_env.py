@@ -3,7 +3,7 @@
 import os
 from collections.abc import Mapping
 
-__all__ = ["flag", "require"]
+__all__ = ["base_url_option", "flag", "require"]
 
 
 def require(name: str, environ: Mapping[str, str] | None = None) -> str:
@@ -25,3 +25,13 @@ def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ValueError(f"environment variable {name} must be 1/true/yes or 0/false/no")
+
+
+def base_url_option(name: str, options: dict[str, object], environ: Mapping[str, str] | None = None) -> None:
+    """Set ``options["base_url"]`` from environment variable ``name`` when it is set and the caller gave none.
+
+    Lets ``client_from_env`` point at a testnet or the sandbox (``python -m scripts.sandbox`` prints these).
+    """
+    value = (os.environ if environ is None else environ).get(name, "")
+    if value and "base_url" not in options:
+        options["base_url"] = value

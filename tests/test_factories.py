@@ -252,3 +252,22 @@ def test_no_repr_or_str_of_an_auth_or_client_shows_a_secret() -> None:
         for text in (repr(client), str(client), repr(auth), str(auth)):
             for secret in (*SECRETS, BINANCE_KEY, OKX_KEY, BACKPACK_PUBLIC):
                 assert secret not in text, (secret, text)
+
+
+@pytest.mark.parametrize(
+    ("variable", "from_env", "production"),
+    [
+        ("BACKPACK_BASE_URL", backpack.client_from_env, "https://api.backpack.exchange"),
+        ("BINANCE_BASE_URL", binance.client_from_env, "https://api.binance.com"),
+        ("OKX_BASE_URL", okx.client_from_env, "https://www.okx.com"),
+    ],
+)
+def test_env_factories_take_the_base_url_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, variable: str, from_env: Callable[..., Any], production: str
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    assert str(from_env().get_httpx_client().base_url).rstrip("/") == production
+    monkeypatch.setenv(variable, "http://127.0.0.1:9/")
+    assert str(from_env().get_httpx_client().base_url) == "http://127.0.0.1:9/"
+    assert str(from_env(base_url="http://127.0.0.1:8/").get_httpx_client().base_url) == "http://127.0.0.1:8/"

@@ -7,7 +7,7 @@ from backpack_client import AuthenticatedClient
 from backpack_client.operations import SERVER_URL
 
 from auth_plugins._clock import Clock
-from auth_plugins._env import require
+from auth_plugins._env import base_url_option, require
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
 from auth_plugins.backpack._signer import BackpackAuth
 
@@ -41,5 +41,9 @@ def make_client(
 
 
 def client_from_env(**options: Any) -> AuthenticatedClient:
-    """:func:`make_client` with the secret from ``BACKPACK_API_SECRET``; ``ValueError`` names it when missing."""
+    """:func:`make_client` with the secret from ``BACKPACK_API_SECRET``; ``ValueError`` names it when missing.
+
+    ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed.
+    """
+    base_url_option("BACKPACK_BASE_URL", options)
     return make_client(require("BACKPACK_API_SECRET"), **options)

@@ -8,7 +8,7 @@ from binance_client import AuthenticatedClient
 from binance_client.operations import SERVER_URL
 
 from auth_plugins._clock import Clock
-from auth_plugins._env import require
+from auth_plugins._env import base_url_option, require
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
 from auth_plugins.binance._signer import BinanceAuth
 
@@ -50,7 +50,9 @@ def client_from_env(**options: Any) -> AuthenticatedClient:
     """:func:`make_client` from ``BINANCE_API_KEY`` and one of ``BINANCE_API_SECRET`` or ``BINANCE_PRIVATE_KEY_FILE``.
 
     ``ValueError`` names the missing variable; setting both secret variables is refused as ambiguous.
+    ``base_url`` comes from ``BINANCE_BASE_URL`` when that is set and none is passed.
     """
+    base_url_option("BINANCE_BASE_URL", options)
     api_key = require("BINANCE_API_KEY")
     try:
         api_secret: str | None = require("BINANCE_API_SECRET")

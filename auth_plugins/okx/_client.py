@@ -7,7 +7,7 @@ from okx_client import AuthenticatedClient
 from okx_client.operations import SERVER_URL
 
 from auth_plugins._clock import Clock
-from auth_plugins._env import flag, require
+from auth_plugins._env import base_url_option, flag, require
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
 from auth_plugins.okx._signer import OkxAuth
 
@@ -45,8 +45,10 @@ def make_client(
 def client_from_env(**options: Any) -> AuthenticatedClient:
     """:func:`make_client` from ``OKX_API_KEY``, ``OKX_API_SECRET``, ``OKX_PASSPHRASE`` and ``OKX_DEMO`` (0/1).
 
-    ``ValueError`` names the first missing variable.
+    ``ValueError`` names the first missing variable. ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none
+    is passed.
     """
+    base_url_option("OKX_BASE_URL", options)
     return make_client(
         require("OKX_API_KEY"),
         require("OKX_API_SECRET"),

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error import Error
 from ...models.server_time import ServerTime
 from ...types import Response
 
@@ -20,11 +21,26 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ServerTime | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ServerTime | None:
     if response.status_code == 200:
         response_200 = ServerTime.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -32,7 +48,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ServerTime]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | ServerTime]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -44,7 +60,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ServerTime]:
+) -> Response[Error | ServerTime]:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -54,7 +70,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServerTime]
+        Response[Error | ServerTime]
     """
 
     kwargs = _get_kwargs()
@@ -69,7 +85,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> ServerTime | None:
+) -> Error | ServerTime | None:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -79,7 +95,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServerTime
+        Error | ServerTime
     """
 
     return sync_detailed(
@@ -90,7 +106,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ServerTime]:
+) -> Response[Error | ServerTime]:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -100,7 +116,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServerTime]
+        Response[Error | ServerTime]
     """
 
     kwargs = _get_kwargs()
@@ -113,7 +129,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> ServerTime | None:
+) -> Error | ServerTime | None:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -123,7 +139,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServerTime
+        Error | ServerTime
     """
 
     return (

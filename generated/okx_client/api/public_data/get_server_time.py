@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
 from ...models.server_time_response import ServerTimeResponse
 from ...types import Response
 
@@ -20,11 +21,28 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ServerTimeResponse | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | ServerTimeResponse | None:
     if response.status_code == 200:
         response_200 = ServerTimeResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorResponse.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -32,7 +50,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ServerTimeResponse]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | ServerTimeResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -44,7 +64,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ServerTimeResponse]:
+) -> Response[ErrorResponse | ServerTimeResponse]:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -54,7 +74,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServerTimeResponse]
+        Response[ErrorResponse | ServerTimeResponse]
     """
 
     kwargs = _get_kwargs()
@@ -69,7 +89,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> ServerTimeResponse | None:
+) -> ErrorResponse | ServerTimeResponse | None:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -79,7 +99,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServerTimeResponse
+        ErrorResponse | ServerTimeResponse
     """
 
     return sync_detailed(
@@ -90,7 +110,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ServerTimeResponse]:
+) -> Response[ErrorResponse | ServerTimeResponse]:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -100,7 +120,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ServerTimeResponse]
+        Response[ErrorResponse | ServerTimeResponse]
     """
 
     kwargs = _get_kwargs()
@@ -113,7 +133,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> ServerTimeResponse | None:
+) -> ErrorResponse | ServerTimeResponse | None:
     """The exchange's current time in Unix milliseconds.
 
      Returns the server clock; clients use it to measure their clock offset before signing.
@@ -123,7 +143,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ServerTimeResponse
+        ErrorResponse | ServerTimeResponse
     """
 
     return (
