@@ -41,8 +41,23 @@ DOCS ?= ../shared/exchange-docs
 check-docs: $(STAMP)
 	$(BIN)/python -m scripts.check_docs $(DOCS)
 
-demo: $(STAMP)
+# What the generated code is made from. An endpoints/ folder is listed too: adding or deleting a file changes it.
+SPEC_SOURCES := $(wildcard specs/*/*.yaml specs/*/endpoints specs/*/endpoints/*.yaml scripts/config/*.yaml)
+SPECS_STAMP := $(VENV)/.specs-checked-stamp
+
+# Before the demo, regenerate if the specs changed since the last look. The drift check decides, not file
+# times alone, so a fresh clone (all files equally new) is only checked, never rewritten needlessly.
+$(SPECS_STAMP): $(STAMP) $(SPEC_SOURCES)
+	@$(BIN)/python -m scripts.generate --check >/dev/null 2>&1 || { \
+		echo "specs changed: regenerating generated/"; $(BIN)/python -m scripts.generate; }
+	@touch $@
+
+demo: $(SPECS_STAMP)
 	$(BIN)/python -m scripts.demo
+
+# A few minutes; prints the table and writes build/bench.json. BENCH_ARGS="--quick" for a seconds-long smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

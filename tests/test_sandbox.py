@@ -758,3 +758,29 @@ def test_undocumented_limits_are_not_enforced(limited: Sandbox, http: httpx.Clie
 def test_rate_limits_are_off_by_default(sbx: Sandbox, http: httpx.Client) -> None:
     call = okx_post(b'{"borrowCcy":"USDT"}')
     assert {call.send(sbx, http).status_code for _ in range(8)} == {200}
+
+
+# --- More spec deviations: empty values, no body, an auth header beyond its documented maximum ---------------
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        pytest.param(backpack("symbol="), "INVALID_CLIENT_REQUEST", id="backpack-required"),
+        pytest.param(binance("asset="), -1102, id="binance-required"),
+        pytest.param(okx("mgnMode="), "50014", id="okx-required"),
+        pytest.param(okx("mgnMode=cross&instId="), "50014", id="okx-optional"),
+    ],
+)
+def test_empty_parameter_value(sbx: Sandbox, http: httpx.Client, call: Call, code: object) -> None:
+    assert _error(call.send(sbx, http)) == (400, code)
+
+
+def test_body_absent_where_required(sbx: Sandbox, http: httpx.Client) -> None:
+    assert _error(okx_post(b"").send(sbx, http)) == (400, "50002")
+
+
+@pytest.mark.parametrize("window_ms", [0, 60_001])
+def test_backpack_window_outside_its_documented_range(sbx: Sandbox, http: httpx.Client, window_ms: int) -> None:
+    response = backpack("symbol=USDC", window_ms=window_ms).send(sbx, http)
+    assert _error(response) == (400, "INVALID_CLIENT_REQUEST")

@@ -128,7 +128,8 @@ def _binance_signature_ok(api_key: str, signed: bytes, signature: bytes) -> bool
         expected = hmac.new(secret, signed, hashlib.sha256).hexdigest().encode("ascii")
         return hmac.compare_digest(expected, signature.lower())
     try:
-        raw_signature = base64.b64decode(unquote_to_bytes(signature), validate=True)
+        # Query values are form-decoded, as Binance's servers do: an unencoded '+' reads as a space.
+        raw_signature = base64.b64decode(unquote_to_bytes(signature.replace(b"+", b"%20")), validate=True)
         VerifyKey(BINANCE_CREDENTIALS.ed25519_public_key).verify(signed, raw_signature)
     except (binascii.Error, ValueError, BadSignatureError):
         return False

@@ -1,0 +1,88 @@
+"""``make demo``: the demo script over the sandbox, its exit status, and ``--live`` wiring (pointed at the sandbox)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from typing import Final
+
+import pytest
+
+import scripts.demo
+from scripts.sandbox import EXCHANGES, OKX_CREDENTIALS, Sandbox, env_assignments
+from tests._specs import REPO, all_operations
+
+OPERATIONS: Final = [(exchange, op["operationId"], bool(op.get("security"))) for exchange, _, _, op in all_operations()]
+VARIABLES: Final = [f"{exchange.upper()}_{suffix}" for exchange in EXCHANGES for suffix in ("BASE_URL", "DEMO")] + [
+    *env_assignments(),
+    "BINANCE_PRIVATE_KEY_FILE",
+]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.demo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _rows(stdout: str) -> dict[tuple[str, str], list[str]]:
+    return {(cells[0], cells[1]): cells for line in stdout.splitlines() if len(cells := line.split()) >= 4}
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    return {**env, **extra}
+
+
+def test_the_demo_calls_every_operation_and_exits_0() -> None:
+    result = _run(env=_clean_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = _rows(result.stdout)
+    for exchange, operation_id, signed in OPERATIONS:
+        assert rows[(exchange, operation_id)][2:4] == ["200", "verified" if signed else "public"], result.stdout
+    assert f"{len(OPERATIONS)} of {len(OPERATIONS)} calls succeeded" in result.stdout
+    assert result.stderr == ""
+    for name, value in env_assignments().items():
+        if "SECRET" in name or "PASSPHRASE" in name:
+            assert value not in result.stdout
+
+
+def test_live_mode_reads_keys_and_base_urls_from_the_environment(sbx: Sandbox) -> None:
+    urls = {f"{exchange.upper()}_BASE_URL": sbx.base_url(exchange) for exchange in EXCHANGES}
+    result = _run("--live", env=_clean_env(**env_assignments(), **urls))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = _rows(result.stdout)
+    for exchange, operation_id, signed in OPERATIONS:
+        assert rows[(exchange, operation_id)][2:4] == ["200", "accepted" if signed else "public"], result.stdout
+    signed_records = [r for exchange in EXCHANGES for r in sbx.requests(exchange) if r.auth is not None]
+    assert len(signed_records) == sum(signed for _, _, signed in OPERATIONS)
+    assert {r.auth for r in signed_records} == {"ok"}
+
+
+def test_live_mode_without_keys_names_the_variables_and_calls_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert scripts.demo.main(["--live"]) == 1
+    out = capsys.readouterr().out
+    for variable in ("BACKPACK_API_SECRET", "BINANCE_API_KEY", "OKX_API_KEY"):
+        assert f"environment variable {variable} is not set" in out
+
+
+def test_a_refused_signature_makes_the_demo_fail(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(scripts.demo, "OKX_CREDENTIALS", replace(OKX_CREDENTIALS, api_secret="0" * 32))
+    assert scripts.demo.main([]) == 1
+    rows = _rows(capsys.readouterr().out)
+    assert rows[("okx", "get_max_loan")][3] == "refused"
+    assert rows[("binance", "query_max_borrow")][2:4] == ["200", "verified"]
