@@ -1,10 +1,20 @@
 """The keyword arguments every factory gives a generated client: safe, loud defaults around the signer."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-__all__ = ["DEFAULT_TIMEOUT_S", "MaskedKey", "client_options"]
+from auth_plugins._clock import Clock, system_clock
+from auth_plugins._gates import RequestGate
+from auth_plugins._pipeline import Pipeline, Signer
+from auth_plugins._profile import ExchangeProfile
+from auth_plugins._ratelimit import rate_limit_gate
+from auth_plugins._redaction import install_log_redaction, register_secrets
+from auth_plugins._retry import RetryPolicy
+from auth_plugins._validation import RequestValidator
+
+__all__ = ["DEFAULT_TIMEOUT_S", "MaskedKey", "client_options", "pipeline"]
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -35,3 +45,43 @@ def client_options(auth: httpx.Auth, timeout: float | httpx.Timeout, options: di
         "follow_redirects": False,
     }
     return {**defaults, **options, "httpx_args": httpx_args}
+
+
+def pipeline(
+    profile: ExchangeProfile,
+    auth: Signer,
+    clock: Clock | None,
+    *,
+    secrets: Sequence[str | None],
+    max_retries: int,
+    backoff_base_s: float,
+    backoff_cap_s: float,
+    retry_after_cap_s: float,
+    gates: Sequence[RequestGate],
+    api_key: str,
+    rate_limit: bool,
+) -> Pipeline:
+    """The :class:`~auth_plugins._pipeline.Pipeline` of a new client; also registers ``secrets`` (secrets,
+    passphrases, API keys) for redaction and installs the log filter (once per process).
+
+    Before every attempt the pipeline runs, in this order: the request validator (a request that breaks its
+    operation's spec raises ``InvalidParameterError`` and is never sent, nor counted against a limit), the
+    client-side rate limiter for ``profile.name`` when ``rate_limit`` is true (budgets shared process-wide
+    by every client with the same ``api_key``, and per destination host for ``ip`` limits), then ``gates``.
+
+    ``ValueError`` for a negative or non-numeric retry setting.
+    """
+    retry = RetryPolicy(
+        max_retries=max_retries,
+        backoff_base_s=backoff_base_s,
+        backoff_cap_s=backoff_cap_s,
+        retry_after_cap_s=retry_after_cap_s,
+    )
+    register_secrets(*secrets)
+    install_log_redaction()
+    limiter: tuple[RequestGate, ...] = (rate_limit_gate(profile.name, api_key),) if rate_limit else ()
+    all_gates = (_VALIDATOR, *limiter, *gates)
+    return Pipeline(profile, auth, clock if clock is not None else system_clock, retry, all_gates)
+
+
+_VALIDATOR = RequestValidator()

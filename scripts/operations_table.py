@@ -1,20 +1,22 @@
 """Render the vendor extensions the generator drops as a small typed Python table.
 
 openapi-python-client keeps no ``x-`` extensions, yet the auth hooks need each operation's signing
-metadata (Backpack's instruction) and the resilience layer needs rate limits and whether an operation
-only reads. This module turns a bundled document into ``<package>/operations.py`` so nothing parses
-YAML at run time.
+metadata (Backpack's instruction), the resilience layer needs rate limits and whether an operation
+only reads, and the request validator needs each parameter's constraints
+(:mod:`scripts._request_constraints`). This module turns a bundled document into
+``<package>/operations.py`` so nothing parses YAML at run time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ._request_constraints import PARAM_CLASS, constraints_source
 from .bundle import HTTP_METHODS
 
 __all__ = ["render_operations_module"]
 
-_PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag.
+_PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag, parameter checks.
 
 Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
 which is how an ``httpx.Auth`` sees a request.
@@ -23,7 +25,7 @@ which is how an ``httpx.Auth`` sees a request.
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "RateLimit"{extra_all}]
+__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit"{extra_all}]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = {server_url!r}
@@ -36,10 +38,12 @@ class RateLimit(NamedTuple):
     window_ms: int
     keyed_on: str
     weight: int
-
+{param_class}
 
 class Operation(NamedTuple):
-    """One operation: where it lives, whether it is signed or only reads, and its documented rate limit."""
+    """One operation: where it lives, whether it is signed or only reads, its documented rate limit, and the
+    checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
+    when it takes none)."""
 
     operation_id: str
     tag: str
@@ -49,6 +53,8 @@ class Operation(NamedTuple):
     read_only: bool
     rate_limit: RateLimit | None
     instruction: str | None
+    params: tuple[Param, ...]
+    body: Param | None
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -67,7 +73,9 @@ def _rate_limit(value: dict[str, Any]) -> str:
 def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
     """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
 
-    ``SERVER_URL`` is the first of the document's ``servers`` (the production URL).
+    ``SERVER_URL`` is the first of the document's ``servers`` (the production URL). Each operation's
+    ``params`` and ``body`` carry the constraints of its request schema; a schema keyword the client could
+    not enforce raises :class:`~scripts._request_constraints.ConstraintError` naming the operation.
 
     Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
     ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
@@ -82,6 +90,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
             signing = op.get("x-signing") or {}
             instruction = signing.get("instruction")
             signed = bool(op.get("security"))
+            params, body = constraints_source(bundle, route, method)
             rows.append(
                 "    Operation(\n"
                 f"        operation_id={op['operationId']!r},\n"
@@ -92,6 +101,8 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
                 f"        read_only={bool(op['x-read-only'])!r},\n"
                 f"        rate_limit={_rate_limit(op['x-rate-limit'])},\n"
                 f"        instruction={instruction!r},\n"
+                f"        params={params},\n"
+                f"        body={body},\n"
                 "    ),\n"
             )
             instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")
@@ -102,7 +113,9 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
         if method in HTTP_METHODS
     )
     extra_all = ', "INSTRUCTIONS"' if has_instructions else ""
-    text = _PRELUDE.format(spec=spec, extra_all=extra_all, server_url=bundle["servers"][0]["url"])
+    text = _PRELUDE.format(
+        spec=spec, extra_all=extra_all, server_url=bundle["servers"][0]["url"], param_class=PARAM_CLASS
+    )
     text += "".join(rows) + ")\n\n"
     text += "ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})\n"
     if has_instructions:

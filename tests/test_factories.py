@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from auth_plugins import backpack, binance, okx
+from auth_plugins import AuthenticationError, ResponseError, backpack, binance, okx
 from scripts.sample_calls import SAMPLE_CALLS
 from tests._specs import all_operations
 from tests._verifiers import verify_backpack, verify_binance_ed25519, verify_binance_hmac, verify_okx
@@ -137,7 +137,9 @@ def test_a_wrong_secret_is_caught_by_the_server(server: HTTPServer) -> None:
     from okx_client.api.account import get_max_loan
 
     with okx.make_client(OKX_KEY, "0" * 32, OKX_PASSPHRASE, base_url=server.url_for("").rstrip("/")) as client:
-        assert get_max_loan.sync_detailed(client=client, mgn_mode="cross").status_code == 401
+        with pytest.raises(AuthenticationError) as info:
+            get_max_loan.sync_detailed(client=client, mgn_mode="cross")
+    assert info.value.status == 401
     assert signing.verdicts == [("get_max_loan", False)]
 
 
@@ -164,12 +166,12 @@ def test_factory_defaults_are_safe() -> None:
 
 def test_an_undocumented_status_and_a_redirect_are_not_silently_accepted(server: HTTPServer) -> None:
     from binance_client.api.general import get_server_time
-    from binance_client.errors import UnexpectedStatus
 
     server.expect_request("/api/v3/time").respond_with_data("", status=302, headers={"Location": "http://127.0.0.2/x"})
     with binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET, base_url=server.url_for("").rstrip("/")) as c:
-        with pytest.raises(UnexpectedStatus):
+        with pytest.raises(ResponseError) as info:
             get_server_time.sync(client=c)
+    assert info.value.status == 302
     assert len(server.log) == 1
 
 

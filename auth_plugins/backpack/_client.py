@@ -1,17 +1,29 @@
 """Signed Backpack clients: ``make_client`` from a secret, ``client_from_env`` from the environment."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from attrs import define, field
 from backpack_client import AuthenticatedClient
 from backpack_client.operations import SERVER_URL
 
 from auth_plugins._clock import Clock
 from auth_plugins._env import base_url_option, require
-from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
+from auth_plugins._gates import RequestGate
+from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
+from auth_plugins._pipeline import Pipeline
+from auth_plugins._retry import DEFAULT_RETRY
+from auth_plugins._signed_client import PipelineClientMixin
+from auth_plugins.backpack._profile import PROFILE
 from auth_plugins.backpack._signer import BackpackAuth
 
 __all__ = ["client_from_env", "make_client"]
+
+
+@define
+class _Client(PipelineClientMixin, AuthenticatedClient):
+    _pipeline: Pipeline = field(kw_only=True, alias="pipeline", repr=False)
 
 
 def make_client(
@@ -21,21 +33,45 @@ def make_client(
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
     window_ms: int = 5000,
     clock: Clock | None = None,
+    max_retries: int = DEFAULT_RETRY.max_retries,
+    backoff_base_s: float = DEFAULT_RETRY.backoff_base_s,
+    backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
+    retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
+    gates: Sequence[RequestGate] = (),
+    rate_limit: bool = True,
     **options: Any,
 ) -> AuthenticatedClient:
     """Return a ``backpack_client.AuthenticatedClient`` whose every request is signed by :class:`BackpackAuth`.
 
-    ``api_secret`` is the base64 ED25519 seed (``ValueError`` if malformed). The client is loud
-    (``raise_on_unexpected_status=True``), never follows redirects, times out after ``timeout`` seconds, and
-    serves both ``sync*`` and ``asyncio*`` calls; use it as a context manager to close its connections.
+    ``api_secret`` is the base64 ED25519 seed (``ValueError`` if malformed). The client never follows
+    redirects, times out after ``timeout`` seconds, and serves both ``sync*`` and ``asyncio*`` calls; use it
+    as a context manager to close its connections. Every failure raises an ``auth_plugins.ExchangeError``
+    subclass, never an error body returned as data. Read-only operations are retried up to ``max_retries``
+    times on transient failures (backoff ``backoff_base_s`` doubling up to ``backoff_cap_s``, with full
+    jitter; a server's ``Retry-After`` up to ``retry_after_cap_s``); a timestamp error re-syncs the clock
+    once. Requests are checked against the spec before anything is sent (``InvalidParameterError``) and held
+    back to the documented rate limits unless ``rate_limit=False``; ``gates`` run before every attempt.
     ``options`` go to the generated client (``headers``, ``verify_ssl``, ``httpx_args`` ...).
     """
     auth = BackpackAuth(api_secret, window_ms=window_ms, clock=clock)
-    return AuthenticatedClient(
+    return _Client(
         base_url=base_url,
         token=MaskedKey(auth.api_key),
         prefix="",
         auth_header_name="X-API-Key",
+        pipeline=pipeline(
+            PROFILE,
+            auth,
+            clock,
+            secrets=(api_secret, auth.api_key),
+            max_retries=max_retries,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            retry_after_cap_s=retry_after_cap_s,
+            gates=gates,
+            api_key=auth.api_key,
+            rate_limit=rate_limit,
+        ),
         **client_options(auth, timeout, options),
     )
 

@@ -1,17 +1,29 @@
 """Signed OKX clients: ``make_client`` from credentials, ``client_from_env`` from the environment."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from attrs import define, field
 from okx_client import AuthenticatedClient
 from okx_client.operations import SERVER_URL
 
 from auth_plugins._clock import Clock
 from auth_plugins._env import base_url_option, flag, require
-from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options
+from auth_plugins._gates import RequestGate
+from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
+from auth_plugins._pipeline import Pipeline
+from auth_plugins._retry import DEFAULT_RETRY
+from auth_plugins._signed_client import PipelineClientMixin
+from auth_plugins.okx._profile import PROFILE
 from auth_plugins.okx._signer import OkxAuth
 
 __all__ = ["client_from_env", "make_client"]
+
+
+@define
+class _Client(PipelineClientMixin, AuthenticatedClient):
+    _pipeline: Pipeline = field(kw_only=True, alias="pipeline", repr=False)
 
 
 def make_client(
@@ -23,21 +35,42 @@ def make_client(
     base_url: str = SERVER_URL,
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
     clock: Clock | None = None,
+    max_retries: int = DEFAULT_RETRY.max_retries,
+    backoff_base_s: float = DEFAULT_RETRY.backoff_base_s,
+    backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
+    retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
+    gates: Sequence[RequestGate] = (),
+    rate_limit: bool = True,
     **options: Any,
 ) -> AuthenticatedClient:
     """Return an ``okx_client.AuthenticatedClient`` whose signed requests are signed by :class:`OkxAuth`.
 
     Live trading is the default; ``demo=True`` marks every request for OKX demo trading (same host). The
-    client is loud (``raise_on_unexpected_status=True``), never follows redirects, times out after
-    ``timeout`` seconds and serves both ``sync*`` and ``asyncio*`` calls. ``options`` go to the generated
-    client.
+    client never follows redirects, times out after ``timeout`` seconds and serves both ``sync*`` and
+    ``asyncio*`` calls. An answer whose ``code`` is not ``"0"`` raises, whatever its HTTP status. Failures,
+    retries (``max_retries``, ``backoff_base_s``, ``backoff_cap_s``, ``retry_after_cap_s``), clock re-sync,
+    validation, ``rate_limit`` and ``gates`` work as in ``auth_plugins.backpack.make_client``. ``options`` go
+    to the generated client.
     """
     auth = OkxAuth(api_key, api_secret, passphrase, demo=demo, clock=clock)
-    return AuthenticatedClient(
+    return _Client(
         base_url=base_url,
         token=MaskedKey(api_key),
         prefix="",
         auth_header_name="OK-ACCESS-KEY",
+        pipeline=pipeline(
+            PROFILE,
+            auth,
+            clock,
+            secrets=(api_key, api_secret, passphrase),
+            max_retries=max_retries,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            retry_after_cap_s=retry_after_cap_s,
+            gates=gates,
+            api_key=api_key,
+            rate_limit=rate_limit,
+        ),
         **client_options(auth, timeout, options),
     )
 

@@ -1,0 +1,352 @@
+"""Client-side rate limiting from the specs' documented limits, shared by every client of one identity.
+
+Each operation's ``rate_limit`` (from ``x-rate-limit``) is ``limit`` units of weight per sliding window of
+``window_ms``, keyed on the API key (``user``) or on the caller's address (``ip``). The exchange counts a
+request at the moment it receives it, which the client cannot see: it only knows that the moment lies
+between writing the request and receiving the response headers, and that interval is long and uneven when
+a server is busy or has a new connection to accept. So a request counts from the moment it is written,
+all the while it is in flight, and for one window after its response arrived (or its transfer failed);
+the window is taken slightly longer than documented (:data:`DEFAULT_MARGIN`) for the server's millisecond
+rounding. Whatever the latency, the server never sees more than ``limit`` within a window. The price is
+one round trip per window: the sustained rate is ``limit`` per ``window + round trip + margin``.
+
+A request goes through two checks. When the gate sees it (:meth:`RateLimitGate.before_send`) it waits
+until the budget will have room for it a moment from now (:data:`DEFAULT_LEAD`) and reserves that room.
+Then, just before its first byte is written, an httpx ``trace`` hook the gate installed (calling any trace
+already there) waits out whatever is left, so that time spent between the gate and the wire (signing,
+opening a connection, a busy event loop) does not slow the sustained rate. A request whose transport
+reports nothing (a mock transport) counts for one window from when the gate let it out. Operations whose
+limit is undocumented pass straight through.
+
+A budget is ``(exchange, scope, limit, window_ms)``: the scope is a salted fingerprint of the API key
+(``user`` limits) or the scheme, host and port the request goes to (``ip`` limits), so that, as on the
+exchanges' side, operations with the same documented limit draw from one budget per key or address.
+Budgets live in a :class:`RateLimitRegistry`; the process-wide :data:`DEFAULT_REGISTRY` makes every client
+built with the same credentials, sync or async, in any thread or event loop, share one budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import itertools
+import math
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Final
+
+import httpx
+
+__all__ = [
+    "DEFAULT_LEAD",
+    "DEFAULT_MARGIN",
+    "DEFAULT_REGISTRY",
+    "Charge",
+    "RateLimitGate",
+    "RateLimitRegistry",
+    "SlidingWindow",
+    "rate_limit_gate",
+]
+
+DEFAULT_MARGIN: Final = 0.005
+"""How much longer than documented a window is taken to be, as a fraction of it (and at least 10 ms)."""
+DEFAULT_LEAD: Final = 0.05
+"""How long before its turn a request may leave the gate, as a fraction of the window (at least 100 ms)."""
+_MIN_MARGIN_S: Final = 0.01
+_MIN_LEAD_S: Final = 0.1
+_SALT: Final = os.urandom(16)
+_SENDING_EVENT: Final = "send_request_headers.started"
+_SETTLING_EVENTS: Final = ("receive_response_headers.complete", "response_closed.started", ".failed")
+
+
+class Charge:
+    """One request's weight in a :class:`SlidingWindow`, counted until ``until`` (``inf`` while unknown)."""
+
+    __slots__ = ("counted", "until", "weight")
+
+    def __init__(self, weight: int, until: float) -> None:
+        self.weight = weight
+        self.until = until
+        self.counted = [True, True]  # in the gate's view (expires ``lead`` early) and in the wire's view
+
+
+class SlidingWindow:
+    """A client-side twin of a server's sliding-window limit: at most ``limit`` weight within any
+    ``window_s`` (which should already include the margin). Thread-safe; its lock is held only for
+    bookkeeping, never while waiting.
+
+    It keeps two views of the same charges: the *wire* view, where a charge counts until ``until``, and the
+    *gate* view, where it counts until ``until - lead_s``, so that a request can be let out of the gate
+    ``lead_s`` before the wire has room for it (:meth:`reserve`) and then held just before sending
+    (:meth:`admit`).
+    """
+
+    __slots__ = ("_charges", "_heaps", "_lock", "_order", "_used", "lead_s", "limit", "window_s")
+
+    def __init__(self, limit: int, window_s: float, lead_s: float = 0.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.lead_s = lead_s
+        self._lock = threading.Lock()
+        self._charges: set[Charge] = set()
+        self._used = [0, 0]
+        self._heaps: tuple[list[tuple[float, int, Charge]], ...] = ([], [])  # lazy: stale entries are skipped
+        self._order = itertools.count()
+
+    def reserve(self, weight: int, now: float) -> tuple[Charge | None, float]:
+        """Gate check: if the budget has room for ``weight`` ``lead_s`` from ``now``, charge it and return
+        ``(charge, 0.0)``; otherwise charge nothing and return ``(None, seconds)``, the earliest moment room
+        may appear (try again then). Unless :meth:`admit` anchors it, the charge counts for one window from
+        ``now`` in the gate's view. ``ValueError`` if ``weight`` alone exceeds the limit.
+        """
+        if weight > self.limit:
+            raise ValueError(f"a request of weight {weight} can never fit a limit of {self.limit}")
+        with self._lock:
+            self._expire(now)
+            if self._used[0] + weight <= self.limit:
+                charge = Charge(weight, math.inf)
+                self._charges.add(charge)
+                self._used[0] += weight
+                self._used[1] += weight
+                self._set_until(charge, now + self.window_s + self.lead_s, now)
+                return charge, 0.0
+            return None, self._wait(0, self._used[0] + weight - self.limit, now)
+
+    def admit(self, charge: Charge, now: float) -> float:
+        """Wire check, just before ``charge``'s request is written: return ``0.0`` if the wire view has room
+        (the charge included) and count the charge until :meth:`settle`; otherwise change nothing and return
+        the seconds to wait before asking again."""
+        with self._lock:
+            self._expire(now)
+            if not charge.counted[1]:
+                # Its reservation lapsed before it reached the wire (a long wait for a connection).
+                excess = self._used[1] + charge.weight - self.limit
+            else:
+                excess = self._used[1] - self.limit
+            if excess > 0:
+                return self._wait(1, excess, now, exclude=charge)
+            self._set_until(charge, math.inf, now)
+            return 0.0
+
+    def settle(self, charge: Charge, now: float) -> None:
+        """The request's response arrived (or its transfer failed) at ``now``: count it one more window."""
+        with self._lock:
+            self._set_until(charge, now + self.window_s, now)
+
+    def used(self, now: float) -> int:
+        """The weight the wire view counts at ``now``."""
+        with self._lock:
+            self._expire(now)
+            return self._used[1]
+
+    def _set_until(self, charge: Charge, until: float, now: float) -> None:
+        charge.until = until
+        order = next(self._order)
+        for view, expiry in enumerate((until - self.lead_s, until)):
+            if not charge.counted[view] and expiry > now:
+                charge.counted[view] = True
+                self._charges.add(charge)
+                self._used[view] += charge.weight
+            if expiry != math.inf:
+                heapq.heappush(self._heaps[view], (expiry, order, charge))
+
+    def _expire(self, now: float) -> None:
+        for view, heap in enumerate(self._heaps):
+            shift = self.lead_s if view == 0 else 0.0
+            while heap and heap[0][0] <= now:
+                expiry, _, charge = heapq.heappop(heap)
+                if charge.counted[view] and charge.until - shift == expiry:
+                    charge.counted[view] = False
+                    self._used[view] -= charge.weight
+                    if not any(charge.counted):
+                        self._charges.discard(charge)
+
+    def _wait(self, view: int, excess: int, now: float, exclude: Charge | None = None) -> float:
+        # A charge still in flight could be settled right now, so it leaves no earlier than a window away.
+        shift = self.lead_s if view == 0 else 0.0
+        horizon = now + self.window_s - shift
+        leaving = sorted(
+            (min(c.until - shift, horizon), c.weight) for c in self._charges if c.counted[view] and c is not exclude
+        )
+        for expiry, weight in leaving:
+            excess -= weight
+            if excess <= 0:
+                return max(expiry - now, 1e-6)
+        return self.window_s  # only the excluded charge stands in the way: it lapses within a window
+
+
+class RateLimitRegistry:
+    """The budgets of one process (or one test): created on first use, shared by every gate using it.
+
+    ``clock`` is monotonic seconds (injectable for tests). Each window is taken to be
+    ``max(window * margin, 10 ms)`` longer than documented; requests leave the gate up to
+    ``max(window * lead, 100 ms)`` before their turn and wait out the rest just before they are written.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        margin: float = DEFAULT_MARGIN,
+        lead: float = DEFAULT_LEAD,
+    ) -> None:
+        self.clock = clock
+        self.margin = margin
+        self.lead = lead
+        self._lock = threading.Lock()
+        self._buckets: dict[Hashable, SlidingWindow] = {}
+
+    def bucket(self, key: Hashable, limit: int, window_ms: int) -> SlidingWindow:
+        """The budget for ``key`` (which should include ``limit`` and ``window_ms``), created if new."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            window_s = window_ms / 1000
+            effective = window_s + max(window_s * self.margin, _MIN_MARGIN_S)
+            lead_s = max(window_s * self.lead, _MIN_LEAD_S)
+            with self._lock:
+                bucket = self._buckets.setdefault(key, SlidingWindow(limit, effective, lead_s))
+        return bucket
+
+    def clear(self) -> None:
+        """Forget every budget (and so every charge)."""
+        with self._lock:
+            self._buckets.clear()
+
+
+DEFAULT_REGISTRY: Final = RateLimitRegistry()
+"""The process-wide registry every gate uses unless given another."""
+
+
+def _fingerprint(api_key: str) -> str:
+    return hashlib.blake2b(api_key.encode("utf-8"), digest_size=8, key=_SALT).hexdigest()
+
+
+class _Tracker:
+    """Follows one request through httpx's trace events: when it is about to be written, when it is done."""
+
+    __slots__ = ("bucket", "charge", "clock", "state")
+
+    def __init__(self, bucket: SlidingWindow, charge: Charge, clock: Callable[[], float]) -> None:
+        self.bucket, self.charge, self.clock = bucket, charge, clock
+        self.state = 0  # 0: reserved, 1: on the wire, 2: done
+
+    def sending(self, name: str) -> bool:
+        """Note ``name``; return whether the request is about to be written and must be admitted first."""
+        if self.state == 2:
+            return False
+        if name.endswith(_SETTLING_EVENTS):
+            self.state = 2
+            self.bucket.settle(self.charge, self.clock())
+            return False
+        return self.state == 0 and name.endswith(_SENDING_EVENT)
+
+    def admit(self) -> float:
+        """Ask the budget to let the request onto the wire now; the seconds to wait if it may not."""
+        wait = self.bucket.admit(self.charge, self.clock())
+        if wait == 0.0:
+            self.state = 1
+        return wait
+
+
+class RateLimitGate:
+    """A :class:`~auth_plugins._gates.RequestGate` that holds each request back until its operation's
+    documented rate limit has room for it; it never refuses one (see the module docstring for how).
+
+    ``exchange`` and ``api_key`` name the identity whose ``user``-keyed budget the requests draw from (with
+    no key, ``user`` limits fall back on the ``ip`` scope, as the exchanges do for anonymous calls);
+    ``ip``-keyed budgets are per destination host. The key is kept only as a salted fingerprint.
+    ``registry`` defaults to :data:`DEFAULT_REGISTRY`; ``sleep``/``asleep`` are injectable for tests. The
+    gate installs an httpx ``trace`` extension on each limited request, calling any trace already set.
+    """
+
+    __slots__ = ("_asleep", "_exchange", "_registry", "_sleep", "_user")
+
+    def __init__(
+        self,
+        exchange: str,
+        api_key: str | None = None,
+        *,
+        registry: RateLimitRegistry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._exchange = exchange
+        self._user = _fingerprint(api_key) if api_key else None
+        self._registry = registry if registry is not None else DEFAULT_REGISTRY
+        self._sleep = sleep
+        self._asleep = asleep
+
+    def _bucket(self, operation: Any, request: httpx.Request) -> tuple[SlidingWindow, int] | None:
+        rate = operation.rate_limit
+        if rate is None:
+            return None
+        if rate.keyed_on != "ip" and self._user is not None:
+            scope: tuple[str, ...] = ("user", self._user)
+        else:
+            url = request.url
+            scope = ("ip", url.scheme, url.host, str(url.port))
+        key = (self._exchange, *scope, rate.limit, rate.window_ms)
+        return self._registry.bucket(key, rate.limit, rate.window_ms), rate.weight
+
+    def before_send(self, operation: Any, request: httpx.Request) -> None:
+        """Block (``time.sleep``) until ``operation``'s limit will have room for ``request``, reserve it, and
+        hook the request so that it also waits out the rest just before it is written."""
+        found = self._bucket(operation, request)
+        if found is None:
+            return
+        bucket, weight = found
+        clock, sleep = self._registry.clock, self._sleep
+        while True:
+            charge, wait = bucket.reserve(weight, clock())
+            if charge is not None:
+                break
+            sleep(wait)
+        tracker = _Tracker(bucket, charge, clock)
+        previous = request.extensions.get("trace")
+
+        def trace(name: str, info: dict[str, Any]) -> None:
+            if tracker.sending(name):
+                while (wait := tracker.admit()) > 0:
+                    sleep(wait)
+            if previous is not None:
+                previous(name, info)
+
+        request.extensions["trace"] = trace
+
+    async def abefore_send(self, operation: Any, request: httpx.Request) -> None:
+        """Async twin of :meth:`before_send`: waits with ``asyncio.sleep``, never blocking the event loop."""
+        found = self._bucket(operation, request)
+        if found is None:
+            return
+        bucket, weight = found
+        clock, asleep = self._registry.clock, self._asleep
+        while True:
+            charge, wait = bucket.reserve(weight, clock())
+            if charge is not None:
+                break
+            await asleep(wait)
+        tracker = _Tracker(bucket, charge, clock)
+        previous = request.extensions.get("trace")
+
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            if tracker.sending(name):
+                while (wait := tracker.admit()) > 0:
+                    await asleep(wait)
+            if previous is not None:
+                await previous(name, info)
+
+        request.extensions["trace"] = trace
+
+    def __repr__(self) -> str:
+        scope = f"user {self._user[:6]}…" if self._user else "ip"
+        return f"RateLimitGate(exchange={self._exchange!r}, scope={scope!r})"
+
+
+def rate_limit_gate(exchange: str, api_key: str | None = None) -> RateLimitGate:
+    """The gate a factory installs: ``exchange``'s documented limits, budgeted per ``api_key`` (``user``
+    limits) and per destination host (``ip`` limits), shared process-wide with every other client built from
+    the same credentials."""
+    return RateLimitGate(exchange, api_key)

@@ -1,0 +1,171 @@
+"""The exceptions every factory-made client raises instead of returning an error as if it were data.
+
+::
+
+    ExchangeError                    root: catch this to catch everything below
+    ├── TransportError               no usable HTTP response (connection reset, dropped, protocol error)
+    │   ├── ConnectError             could not connect; nothing was sent
+    │   └── RequestTimeoutError      connect, write, read or pool timeout
+    └── APIError                     an HTTP response that is not the documented success
+        ├── AuthenticationError      bad key, signature, passphrase, permissions, IP whitelist
+        ├── TimestampError           request timestamp outside the exchange's window (clock skew)
+        ├── RateLimitError           429, 418 or a rate-limit code; ``retry_after`` when the server says
+        ├── BadRequestError          the request itself is wrong (parameters, unknown route)
+        ├── ServiceUnavailableError  503, maintenance, "system busy"
+        ├── ServerError              any other 5xx, including non-standard ones such as Cloudflare's 520
+        └── ResponseError            a response that breaks the contract: HTML, empty or truncated body,
+                                     missing field, undocumented status
+
+An :class:`APIError` carries the HTTP ``status``, the exchange's own ``code`` exactly as the exchange sent
+it (Binance ``int``, OKX and Backpack ``str``; ``None`` when the body had none), its ``message``, the
+``operation`` (``"GET /api/v5/account/max-loan"``: method and path, never the query) and ``body_excerpt``,
+the first :data:`BODY_EXCERPT_CHARS` characters of the body. Transport errors keep the original ``httpx``
+exception as ``__cause__``. No message, ``str`` or ``repr`` of these exceptions includes a query string,
+a header, or any registered secret or API key (see ``auth_plugins.RedactingFilter``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BODY_EXCERPT_CHARS",
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectError",
+    "ExchangeError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseError",
+    "ServerError",
+    "ServiceUnavailableError",
+    "TimestampError",
+    "TransportError",
+]
+
+BODY_EXCERPT_CHARS = 256
+"""The most characters of a response body an :class:`APIError` keeps."""
+
+
+def _rebuild(cls: type[ExchangeError], state: dict[str, Any]) -> ExchangeError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    return error
+
+
+class ExchangeError(Exception):
+    """Root of every error a factory-made client raises for a failed request.
+
+    ``operation`` names the request as ``"METHOD /path"``. Errors pickle (e.g. across a process pool).
+    """
+
+    operation: str
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+
+    def __str__(self) -> str:
+        return f"{self.operation}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(operation={self.operation!r}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+class TransportError(ExchangeError):
+    """No usable HTTP response arrived: the connection failed, was dropped, or spoke broken HTTP.
+
+    The ``httpx`` exception is the ``__cause__``. Retried for read-only operations.
+    """
+
+
+class ConnectError(TransportError):
+    """The connection could not be opened (refused, DNS, TLS); the request was not sent."""
+
+
+class RequestTimeoutError(TransportError):
+    """A connect, write, read or pool timeout expired (the client's ``timeout``)."""
+
+
+class APIError(ExchangeError):
+    """An HTTP response other than the documented success; see the module docstring for the fields."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status: int,
+        code: int | str | None = None,
+        body_excerpt: str = "",
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.status = status
+        self.code = code
+        self.body_excerpt = body_excerpt
+
+    def __str__(self) -> str:
+        code = "" if self.code is None else f", code {self.code!r}"
+        return f"{self.operation} -> HTTP {self.status}{code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(operation={self.operation!r}, status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r})"
+        )
+
+
+class AuthenticationError(APIError):
+    """The exchange rejected the credentials, the signature or the key's permissions. Never retried."""
+
+
+class TimestampError(APIError):
+    """The request's timestamp was outside the exchange's window: the local clock is off.
+
+    A client re-syncs its clock once and retries once before raising this.
+    """
+
+
+class RateLimitError(APIError):
+    """The exchange throttled the request. ``retry_after`` is the wait in seconds the server asked for, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status: int,
+        code: int | str | None = None,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, status=status, code=code, body_excerpt=body_excerpt)
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, retry_after={self.retry_after!r})"
+
+
+class BadRequestError(APIError):
+    """The request is wrong (a parameter, an unknown route, a business rule); sending it again will not help."""
+
+
+class ServiceUnavailableError(APIError):
+    """The exchange is unavailable, busy or in maintenance. Retried for read-only operations."""
+
+
+class ServerError(APIError):
+    """Any other 5xx, including statuses outside the IANA registry (Cloudflare's 52x).
+
+    500, 502 and 504 are retried for read-only operations; others are not.
+    """
+
+
+class ResponseError(APIError):
+    """A response that breaks the documented contract: non-JSON, empty or truncated body, a missing required
+    field, an undocumented status. ``status`` is the HTTP status received."""
