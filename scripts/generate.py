@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ._request_constraints import ConstraintError
 from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, exchange_dirs
 from .operations_table import render_operations_module
 
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or REPO
         for package in generate_all(REPO / "specs", out):
             print(f"generated {package}")
-    except (BundleError, GenerationError) as exc:
+    except (BundleError, ConstraintError, GenerationError) as exc:
         print(f"generation refused: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -24,10 +24,12 @@ from hypothesis import strategies as st
 from okx_client.api.account import get_max_loan
 from okx_client.operations import ROUTES as OKX_ROUTES
 
+from auth_plugins import RateLimitError
 from auth_plugins._gates import RequestGate
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry, rate_limit_gate
 from scripts.sandbox import OKX_CREDENTIALS, Sandbox
 from scripts.sandbox._ratelimit import SlidingWindowLimiter
+from tests._failures import make
 from tests._gated import gated_client
 
 OKX_MAX_LOAN: Final = OKX_ROUTES[("GET", "/api/v5/account/max-loan")]
@@ -311,11 +313,19 @@ def _achieved_fraction(sandbox: Sandbox) -> float:
 
 
 def _call(client: Any) -> int:
-    return int(get_max_loan.sync_detailed(client=client, mgn_mode="cross", inst_id="BTC-USDT").status_code)
+    try:
+        return int(get_max_loan.sync_detailed(client=client, mgn_mode="cross", inst_id="BTC-USDT").status_code)
+    except RateLimitError as error:  # factory-made clients raise; the stand-in returns the 429
+        return int(error.status)
 
 
 async def _acall(client: Any) -> int:
-    return int((await get_max_loan.asyncio_detailed(client=client, mgn_mode="cross", inst_id="BTC-USDT")).status_code)
+    try:
+        return int(
+            (await get_max_loan.asyncio_detailed(client=client, mgn_mode="cross", inst_id="BTC-USDT")).status_code
+        )
+    except RateLimitError as error:
+        return int(error.status)
 
 
 def _run_threads(client: Any, requests: int, threads: int = 2) -> list[int]:
@@ -335,45 +345,58 @@ def _run_tasks(client: Any, requests: int, tasks: int = 2) -> list[int]:
 
 
 def _gated(sandbox: Sandbox, gates: list[RequestGate]) -> Any:
+    """The stand-in client of tests/_gated.py: exactly the gates given, nothing else."""
     return gated_client("okx", sandbox.base_url("okx"), gates)
 
 
+def _factory_client(sandbox: Sandbox, **options: Any) -> Any:
+    """What users get: ``okx.make_client`` with its default limiter (process-wide budgets); no retries, so a
+    429 would surface as a ``RateLimitError`` instead of being waited out."""
+    return make(sandbox, "okx", rate_limit=True, max_retries=0, **options)
+
+
+@pytest.fixture
+def fresh_budgets() -> Iterator[None]:
+    DEFAULT_REGISTRY.clear()
+    yield
+    DEFAULT_REGISTRY.clear()
+
+
+@pytest.mark.usefixtures("fresh_budgets")
 def test_sync_clients_sustain_at_least_95_percent_of_the_documented_rate_without_a_429(limited: Sandbox) -> None:
-    client = _gated(limited, [RateLimitGate("okx", KEY, registry=RateLimitRegistry())])
-    statuses = _run_threads(client, 3 * LIMIT)
+    with _factory_client(limited) as client:
+        statuses = _run_threads(client, 3 * LIMIT)
     assert statuses == [200] * (3 * LIMIT) and limited.rate_limited("okx") == 0
     assert 0.95 <= _achieved_fraction(limited) <= 1.0
 
 
+@pytest.mark.usefixtures("fresh_budgets")
 def test_async_clients_sustain_at_least_95_percent_of_the_documented_rate_without_a_429(limited: Sandbox) -> None:
-    client = _gated(limited, [RateLimitGate("okx", KEY, registry=RateLimitRegistry())])
+    client = _factory_client(limited)
     statuses = _run_tasks(client, 3 * LIMIT)
     assert statuses == [200] * (3 * LIMIT) and limited.rate_limited("okx") == 0
     assert 0.95 <= _achieved_fraction(limited) <= 1.0
 
 
+@pytest.mark.usefixtures("fresh_budgets")
 def test_clients_built_from_the_same_credentials_share_one_budget_sync_and_async(limited: Sandbox) -> None:
-    DEFAULT_REGISTRY.clear()
-    try:
-        sync_client = _gated(limited, [rate_limit_gate("okx", KEY)])
-        async_client = _gated(limited, [rate_limit_gate("okx", KEY)])
-        sync_statuses: list[int] = []
-        worker = threading.Thread(target=lambda: sync_statuses.extend(_run_threads(sync_client, LIMIT)))
-        worker.start()
-        async_statuses = _run_tasks(async_client, LIMIT)
-        worker.join()
-    finally:
-        DEFAULT_REGISTRY.clear()
+    sync_client, async_client = _factory_client(limited), _factory_client(limited)
+    sync_statuses: list[int] = []
+    worker = threading.Thread(target=lambda: sync_statuses.extend(_run_threads(sync_client, LIMIT)))
+    worker.start()
+    async_statuses = _run_tasks(async_client, LIMIT)
+    worker.join()
     assert sync_statuses + async_statuses == [200] * (2 * LIMIT)
     assert limited.rate_limited("okx") == 0
     assert _achieved_fraction(limited) >= 0.95
 
 
-@pytest.mark.parametrize("setup", ["no gate", "a budget per client"])
-def test_without_the_gate_or_a_shared_budget_the_sandbox_rejects(limited: Sandbox, setup: str) -> None:
+@pytest.mark.usefixtures("fresh_budgets")
+@pytest.mark.parametrize("setup", ["limiter switched off", "a budget per client"])
+def test_without_the_limiter_or_a_shared_budget_the_sandbox_rejects(limited: Sandbox, setup: str) -> None:
     """The control for the tests above: the sandbox really enforces, so their zero-429 results mean something."""
-    if setup == "no gate":
-        clients = [_gated(limited, []), _gated(limited, [])]
+    if setup == "limiter switched off":
+        clients = [make(limited, "okx", rate_limit=False, max_retries=0) for _ in range(2)]
     else:
         clients = [_gated(limited, [RateLimitGate("okx", KEY, registry=RateLimitRegistry())]) for _ in range(2)]
     statuses = [status for client in clients for status in _run_threads(client, LIMIT)]

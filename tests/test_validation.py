@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from okx_client.models.max_loan_amount_request import MaxLoanAmountRequest
 from okx_client.models.supplementary_collateral import SupplementaryCollateral
 
-from auth_plugins._validation import InvalidParameterError, RequestValidator
+from auth_plugins._validation import InvalidParameterError
 from scripts._request_constraints import ConstraintError
 from scripts.operations_table import render_operations_module
 from scripts.sample_calls import SAMPLE_CALLS
 from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
+from tests._failures import make
 from tests._gated import gated_client
 from tests._specs import SPECS
 
@@ -98,7 +99,8 @@ def _module(tag: str, operation_id: str, exchange: str) -> Any:
 
 
 def _validated(sbx: Sandbox, exchange: str) -> Any:
-    return gated_client(exchange, sbx.base_url(exchange), [RequestValidator()])
+    """A factory-made client, as users get it: the validator is always in its pipeline."""
+    return make(sbx, exchange, max_retries=0)
 
 
 def _assert_refused(error: InvalidParameterError, parameter: str, words: str) -> None:
