@@ -1,7 +1,8 @@
 """scripts/check_docs.py: the shared doc pages agree with our specs, and each kind of drift is reported once.
 
-Mutations are made on copies of ../shared/exchange-docs (or of specs/) inside tmp_path; every test that
-needs the shared pages is skipped, saying where it looked, when they are absent.
+Mutations are made on copies of the doc pages (or of specs/) inside tmp_path. The pages are
+../shared/exchange-docs when that folder exists, else the snapshot of them the specs were written from,
+tests/fixtures/exchange-docs; a test keeps the snapshot equal to the shared pages whenever both are present.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scripts._docs_pages import english_part, enum_values, parse_required, parse
 from scripts.check_docs import Difference, Report, check, main
 
 SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "exchange-docs"
+SNAPSHOT_DOCS = Path(__file__).resolve().parent / "fixtures" / "exchange-docs"
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
 BP_BORROW = "backpack-get-max-borrow-quantity.md"
@@ -39,12 +41,18 @@ SERVER_TIME_SPECS = (
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    """A private copy of the shared doc pages, free to mutate."""
-    if not SHARED_DOCS.is_dir():
-        pytest.skip(f"shared doc pages not found at {SHARED_DOCS}")
+    """A private copy of the doc pages (shared ones when present, else the snapshot), free to mutate."""
     folder = tmp_path / "exchange-docs"
-    shutil.copytree(SHARED_DOCS, folder)
+    shutil.copytree(SHARED_DOCS if SHARED_DOCS.is_dir() else SNAPSHOT_DOCS, folder)
     return folder
+
+
+def test_the_snapshot_equals_the_shared_pages() -> None:
+    if not SHARED_DOCS.is_dir():
+        pytest.skip(f"shared doc pages not found at {SHARED_DOCS}; the snapshot stands in for them")
+    shared = {page.name: page.read_bytes() for page in SHARED_DOCS.glob("*.md")}
+    snapshot = {page.name: page.read_bytes() for page in SNAPSHOT_DOCS.glob("*.md")}
+    assert shared == snapshot, "the shared doc pages changed: run make check-docs, update specs, then the snapshot"
 
 
 def edit(folder: Path, page: str, old: str, new: str) -> None:
