@@ -1,0 +1,206 @@
+"""Per-call cost: one sync call through our factory client against the same request sent raw, unsigned.
+
+Four sides per case, each its own keep-alive connection to the same server, so the difference between
+neighbours says where the time goes:
+
+- ``floor``: a plain ``httpx.Client(base_url=...)`` sending the verified request's method, raw path with
+  query and body, unsigned, and reading the whole body (no JSON decoding). This is the issue's floor.
+- ``params``: the same plain client, but given the query as a dict (``params=``) and the body as ``json=``,
+  the way the generated code hands them to httpx: the cost of httpx encoding them.
+- ``generated``: the generated ``sync`` on the generated ``AuthenticatedClient`` built directly with the same
+  options but no signer: generated code and parsing into models.
+- ``ours``: ``<operation>.sync(client=make_client(...), **sample arguments)``; what ``generated`` lacks is
+  the factory's work: the signer plus anything else the factory plugs in.
+
+Each round is a fresh process; inside it, per case, every side warms up, then each "pair" times one batch
+of every side in an order that rotates, with ``perf_counter_ns`` over the batch divided by its size. The
+client process's CPU time (``process_time_ns``) is kept too: it leaves out the server and the loopback, and
+what other processes on the machine do, so it shows the client-side cost alone and drifts less under load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+import httpx
+
+from ._cases import Case, FloorRequest, api_module, make_ours
+from ._fresh import run_fresh, worker_main
+from ._stats import percentile, summary
+
+__all__ = ["SIDES", "run_percall"]
+
+SIDES: Final = ("floor", "params", "generated", "ours")
+
+_STALLED_US: Final = 20_000.0
+_API_KEY_HEADERS: Final = {"backpack": "X-API-Key", "binance": "X-MBX-APIKEY", "okx": "OK-ACCESS-KEY"}
+
+
+def _batch(call: Callable[[], object], size: int) -> tuple[float, float]:
+    """Wall and process-CPU microseconds per call over a batch of ``size`` calls."""
+    cpu, start = time.process_time_ns(), time.perf_counter_ns()
+    for _ in range(size):
+        call()
+    return (time.perf_counter_ns() - start) / size / 1000, (time.process_time_ns() - cpu) / size / 1000
+
+
+def _raw_sides(raw: httpx.Client, floor: FloorRequest) -> tuple[Callable[[], object], Callable[[], object]]:
+    """The ``floor`` and ``params`` calls; each raises unless the server answered 200."""
+    path, _, query = floor.target.partition("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    body = floor.body.encode("utf-8")
+    headers = {"Content-Type": floor.content_type} if floor.content_type else {}
+    document = json.loads(body) if body else None
+
+    def floor_call() -> object:
+        if not body:
+            return raw.request(floor.method, floor.target).content
+        return raw.request(floor.method, floor.target, content=body, headers=headers).content
+
+    def params_call() -> object:
+        return raw.request(floor.method, path, params=params, json=document).content
+
+    return floor_call, params_call
+
+
+def _unsigned_client(case: Case, base_url: str) -> Any:
+    """The generated ``AuthenticatedClient`` with the factory's options but without its signer."""
+    package = importlib.import_module(f"{case.exchange}_client")
+    return package.AuthenticatedClient(
+        base_url=base_url,
+        token="benchmark-key",
+        prefix="",
+        auth_header_name=_API_KEY_HEADERS[case.exchange],
+        timeout=httpx.Timeout(10.0),
+        raise_on_unexpected_status=True,
+        follow_redirects=False,
+    )
+
+
+def _measure_case(item: dict[str, Any], payload: dict[str, Any]) -> dict[str, list[float]]:
+    from scripts.sample_calls import SAMPLE_CALLS
+
+    case, floor = Case(**item["case"]), FloorRequest(**item["floor"])
+    base_url, size = payload["base_url"], payload["batch"]
+    kwargs = SAMPLE_CALLS[(case.exchange, case.operation)]()
+    sync = api_module(case).sync
+    with (
+        make_ours(case, payload["credentials"], base_url) as client,
+        _unsigned_client(case, base_url) as unsigned,
+        httpx.Client(base_url=base_url) as raw,
+    ):
+        floor_call, params_call = _raw_sides(raw, floor)
+
+        def generated() -> object:
+            return sync(client=unsigned, **kwargs)
+
+        def ours() -> object:
+            return sync(client=client, **kwargs)
+
+        calls = {"floor": floor_call, "params": params_call, "generated": generated, "ours": ours}
+        probe = raw.request(floor.method, floor.target, content=floor.body.encode("utf-8"))
+        if probe.status_code != 200 or ours() is None or generated() is None:
+            raise RuntimeError(f"{case.key}: the benchmark server did not answer 200")
+        warm = {side: _batch(calls[side], payload["warmup"])[0] for side in SIDES}
+        if warm["ours"] > _STALLED_US and warm["ours"] > 20 * warm["floor"]:
+            # A limiter gate honouring documented limits would make this a benchmark of its sleeps.
+            raise RuntimeError(f"{case.key}: {warm['ours']:.0f} us per call; is the client rate limited or stalled?")
+        times: dict[str, list[float]] = {key: [] for side in SIDES for key in (side, f"{side}_cpu")}
+        for pair in range(payload["pairs"]):
+            shift = (pair + payload["round"]) % len(SIDES)
+            for side in SIDES[shift:] + SIDES[:shift]:
+                wall, cpu = _batch(calls[side], size)
+                times[side].append(wall)
+                times[f"{side}_cpu"].append(cpu)
+    return times
+
+
+def _measure(payload: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    items: list[dict[str, Any]] = payload["cases"]
+    # Rotate the case order per round so no case always runs first (coldest) or last.
+    shift = payload["round"] % len(items)
+    return {Case(**item["case"]).key: _measure_case(item, payload) for item in items[shift:] + items[:shift]}
+
+
+def _steps(median: dict[str, float]) -> dict[str, float]:
+    return {
+        "httpx_params": round(median["params"] - median["floor"], 1),
+        "generated_and_parsing": round(median["generated"] - median["params"], 1),
+        "factory_and_signing": round(median["ours"] - median["generated"], 1),
+    }
+
+
+def run_percall(
+    base_url: str,
+    cases: list[dict[str, Any]],
+    credentials: dict[str, dict[str, str]],
+    *,
+    rounds: int,
+    pairs: int,
+    batch: int,
+    warmup: int,
+    cpu: int | None,
+) -> dict[str, Any]:
+    """Run ``rounds`` fresh worker processes and aggregate per case.
+
+    ``cases`` are ``{"case": Case fields, "floor": FloorRequest fields}``. Per case: microseconds per call of
+    each side (median, p10, p90 over all batches of all rounds), ``ratio`` = median ours / median floor with
+    the median and p10-p90 of the per-pair ratios, ``steps_us``: the median differences between neighbouring
+    sides, and the same for the client's CPU time per call (``cpu_us``, ``cpu_ratio``).
+    """
+    merged: dict[str, dict[str, list[float]]] = {}
+    for round_index in range(rounds):
+        payload = {
+            "base_url": base_url,
+            "cases": cases,
+            "credentials": credentials,
+            "pairs": pairs,
+            "batch": batch,
+            "warmup": warmup,
+            "round": round_index,
+            "cpu": cpu,
+        }
+        result: dict[str, dict[str, list[float]]] = run_fresh("_percall", payload)
+        for key, times in result.items():
+            into = merged.setdefault(key, {series: [] for series in times})
+            for series, values in times.items():
+                into[series] += values
+    out: dict[str, Any] = {}
+    for item in cases:
+        case = Case(**item["case"])
+        times = merged[case.key]
+        stats = {side: summary(times[side]) for side in SIDES}
+        median = {side: stats[side]["median"] for side in SIDES}
+        pair_ratios = [o / f for o, f in zip(times["ours"], times["floor"], strict=True)]
+        cpu_stats = {side: summary(times[f"{side}_cpu"]) for side in SIDES}
+        out[case.key] = {
+            "exchange": case.exchange,
+            "operation": case.operation,
+            "scheme": case.scheme,
+            "primary": case.primary,
+            "method": item["floor"]["method"],
+            "target": item["floor"]["target"],
+            "ours_us": stats["ours"],
+            "floor_us": stats["floor"],
+            "params_us": stats["params"],
+            "generated_us": stats["generated"],
+            "overhead_us": round(median["ours"] - median["floor"], 1),
+            "steps_us": _steps(median),
+            "ratio": round(median["ours"] / median["floor"], 3),
+            "ratio_paired": round(percentile(pair_ratios, 50), 3),
+            "ratio_p10": round(percentile(pair_ratios, 10), 3),
+            "ratio_p90": round(percentile(pair_ratios, 90), 3),
+            "cpu_us": cpu_stats,
+            "cpu_steps_us": _steps({side: cpu_stats[side]["median"] for side in SIDES}),
+            "cpu_ratio": round(cpu_stats["ours"]["median"] / cpu_stats["floor"]["median"], 3),
+        }
+    return out
+
+
+if __name__ == "__main__":
+    worker_main(_measure)

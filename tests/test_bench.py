@@ -1,0 +1,95 @@
+"""``make bench`` keeps working: its server answers like the specs, and a ``--quick`` run yields every section.
+
+Nothing here asserts a speed: the figures of a quick run are meaningless, only their shape is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from scripts.bench._cases import CASES, FANOUT_CASES
+from scripts.bench._server import ServerProcess
+from scripts.bench._stats import linear_fit, percentile
+from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
+from tests._specs import REPO, all_operations, resolve
+
+
+def test_percentiles_interpolate_and_the_fit_recovers_a_line() -> None:
+    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 10) == pytest.approx(1.4)
+    intercept, slope = linear_fit([10.0, 100.0, 1000.0], [3.0, 21.0, 201.0])
+    assert intercept == pytest.approx(1.0)
+    assert slope == pytest.approx(0.2)
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def _documented_200(exchange: str, op: dict[str, Any]) -> tuple[str, Any]:
+    content_type, media = next(iter(resolve(exchange, op["responses"]["200"])["content"].items()))
+    return content_type, media["example"]
+
+
+def test_the_bench_server_answers_every_operation_with_its_documented_200() -> None:
+    with ServerProcess("asyncio") as server, httpx.Client(base_url=server.base_url) as client:
+        for exchange, method, route, op in all_operations():
+            content_type, example = _documented_200(exchange, op)
+            response = client.request(method, route + "?a=1", content=b'{"x":1}' if method == "POST" else None)
+            assert response.status_code == 200, f"{exchange} {method} {route}"
+            assert response.headers["content-type"] == content_type
+            assert (response.text if "json" not in content_type else response.json()) == example
+        assert client.get("/nowhere").status_code == 404
+
+
+def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "scripts.bench", "--quick", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+
+    assert {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "targets"} <= set(results)
+    signed = sum(1 for case in CASES if case.scheme != "public")
+    summary = f"signatures verified: {signed} signed calls and {len(CASES) - signed} public calls answered 200"
+    assert results["verification"]["summary"].startswith(summary)
+    assert set(results["per_call"]) == {case.key for case in CASES}
+    for row in results["per_call"].values():
+        assert row["ratio"] > 0 and row["ours_us"]["median"] > 0 and row["floor_us"]["median"] > 0
+        assert (
+            set(row["steps_us"])
+            == set(row["cpu_steps_us"])
+            == {"httpx_params", "generated_and_parsing", "factory_and_signing"}
+        )
+        assert row["cpu_ratio"] > 0
+    assert len(results["fanout"]) == len(FANOUT_CASES) and all(row["ratio"] > 0 for row in results["fanout"].values())
+    assert set(results["signing"]) == {"hmac-hex", "hmac-base64", "ed25519", "ed25519 (binance)"}
+    assert all(row["ours_us"]["median"] > 0 for row in results["signing"].values())
+    assert set(results["imports"]["exchanges"]) == {"backpack", "binance", "okx", "all three"}
+    assert all(row["best_ms"] > 0 for row in results["imports"]["exchanges"].values())
+    assert results["generation"]["exchanges"]["backpack"]["total_s"]["median"] > 0
+    assert set(results["generation"]["synthetic"]) == {"1", "2"} and "fit" in results["generation"]
+    assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
+    assert "Per call" in run.stdout and "Targets" in run.stdout
+
+    # The run handles throwaway credentials and signed requests; none of it may reach its output.
+    secrets = [
+        BACKPACK_CREDENTIALS.api_secret,
+        BINANCE_CREDENTIALS.hmac_api_secret,
+        OKX_CREDENTIALS.api_secret,
+        OKX_CREDENTIALS.passphrase,
+        "signature=",
+    ]
+    for text in (run.stdout, run.stderr, out.read_text(encoding="utf-8")):
+        assert not [secret for secret in secrets if secret in text]
