@@ -2,14 +2,14 @@
 
 Per request (``send``): look the route up in the generated ``operations.ROUTES`` (an unknown route raises
 ``UnknownOperationError`` before anything is sent); keep the unsigned request, since signers change it in
-place; then, for each attempt, rebuild it from that copy, run the gates, sign and send it, and check the
-answer (:func:`~auth_plugins._responses.check_response`). A failed attempt is retried as
+place; then, for each attempt (the first sends the request itself, a retry a copy rebuilt from the kept
+unsigned one), run the gates, sign and send it, and check the answer
+(:func:`~auth_plugins._responses.check_response`). A failed attempt is retried as
 :class:`~auth_plugins._retry.RetryPolicy` says; a timestamp error re-syncs the clock once and retries once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Protocol
@@ -155,8 +155,9 @@ class SyncPipelineClient(httpx.Client):
         request.read()
         snapshot = _Snapshot.of(request)
         retries, resynced = 0, False
+        # The first attempt sends the request itself; only a retry pays for rebuilding it from the snapshot.
+        attempt = request
         while True:
-            attempt = snapshot.fresh()
             for gate in pipeline.gates:
                 gate.before_send(operation, attempt)
             cause: BaseException | None = None
@@ -178,9 +179,11 @@ class SyncPipelineClient(httpx.Client):
                     self.sync_clock()
                 except ExchangeError as sync_failure:
                     raise error from sync_failure
+                attempt = snapshot.fresh()
                 continue
             time.sleep(_retry_or_raise(pipeline, operation, error, cause, retries))
             retries += 1
+            attempt = snapshot.fresh()
 
 
 class AsyncPipelineClient(httpx.AsyncClient):
@@ -221,8 +224,9 @@ class AsyncPipelineClient(httpx.AsyncClient):
         await request.aread()
         snapshot = _Snapshot.of(request)
         retries, resynced = 0, False
+        # The first attempt sends the request itself; only a retry pays for rebuilding it from the snapshot.
+        attempt = request
         while True:
-            attempt = snapshot.fresh()
             for gate in pipeline.gates:
                 await gate.abefore_send(operation, attempt)
             cause: BaseException | None = None
@@ -244,6 +248,10 @@ class AsyncPipelineClient(httpx.AsyncClient):
                     await self.sync_clock()
                 except ExchangeError as sync_failure:
                     raise error from sync_failure
+                attempt = snapshot.fresh()
                 continue
+            import asyncio  # here, not at the top: ~15 ms of import that sync-only users should not pay
+
             await asyncio.sleep(_retry_or_raise(pipeline, operation, error, cause, retries))
             retries += 1
+            attempt = snapshot.fresh()

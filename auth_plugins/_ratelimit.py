@@ -27,7 +27,6 @@ built with the same credentials, sync or async, in any thread or event loop, sha
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import heapq
 import itertools
@@ -258,8 +257,9 @@ class RateLimitGate:
     ``exchange`` and ``api_key`` name the identity whose ``user``-keyed budget the requests draw from (with
     no key, ``user`` limits fall back on the ``ip`` scope, as the exchanges do for anonymous calls);
     ``ip``-keyed budgets are per destination host. The key is kept only as a salted fingerprint.
-    ``registry`` defaults to :data:`DEFAULT_REGISTRY`; ``sleep``/``asleep`` are injectable for tests. The
-    gate installs an httpx ``trace`` extension on each limited request, calling any trace already set.
+    ``registry`` defaults to :data:`DEFAULT_REGISTRY`; ``sleep``/``asleep`` (default ``time.sleep`` and
+    ``asyncio.sleep``) are injectable for tests. The gate installs an httpx ``trace`` extension on each
+    limited request, calling any trace already set.
     """
 
     __slots__ = ("_asleep", "_exchange", "_registry", "_sleep", "_user")
@@ -271,13 +271,13 @@ class RateLimitGate:
         *,
         registry: RateLimitRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        asleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._exchange = exchange
         self._user = _fingerprint(api_key) if api_key else None
         self._registry = registry if registry is not None else DEFAULT_REGISTRY
         self._sleep = sleep
-        self._asleep = asleep
+        self._asleep = asleep if asleep is not None else _asyncio_sleep
 
     def _bucket(self, operation: Any, request: httpx.Request) -> tuple[SlidingWindow, int] | None:
         rate = operation.rate_limit
@@ -350,3 +350,10 @@ def rate_limit_gate(exchange: str, api_key: str | None = None) -> RateLimitGate:
     limits) and per destination host (``ip`` limits), shared process-wide with every other client built from
     the same credentials."""
     return RateLimitGate(exchange, api_key)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    # asyncio is imported on first use: importing it costs ~15 ms, which sync-only users should not pay.
+    import asyncio
+
+    await asyncio.sleep(seconds)

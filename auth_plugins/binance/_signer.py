@@ -4,10 +4,10 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Generator, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from nacl.signing import SigningKey
 
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._keys import load_ed25519_pkcs8_pem, mask_api_key
@@ -61,12 +61,15 @@ class BinanceAuth(httpx.Auth):
         ):
             raise ValueError(f"recv_window_ms must be an integer in 1..{MAX_RECV_WINDOW_MS}")
 
-        self._key: hmac.HMAC | SigningKey
+        self._key: hmac.HMAC | Any
         if api_secret is not None:
             if not api_secret:
                 raise ValueError("api_secret is empty")
             self._key = hmac.new(api_secret.encode("utf-8"), digestmod=hashlib.sha256)
         elif private_key is not None:
+            # pynacl is imported only for Ed25519 keys: HMAC users need not pay its import time.
+            from nacl.signing import SigningKey
+
             self._key = SigningKey(load_ed25519_pkcs8_pem(private_key))
         else:
             raise ValueError("give exactly one of api_secret or private_key")
@@ -93,7 +96,7 @@ class BinanceAuth(httpx.Auth):
         return self._recv_window_ms
 
     def __repr__(self) -> str:
-        method = "ed25519" if isinstance(self._key, SigningKey) else "hmac-sha256"
+        method = "hmac-sha256" if isinstance(self._key, hmac.HMAC) else "ed25519"
         return (
             f"{type(self).__name__}(api_key={self._masked_api_key!r}, method={method!r}, "
             f"recv_window_ms={self._recv_window_ms!r})"
@@ -115,7 +118,7 @@ class BinanceAuth(httpx.Auth):
         query = query + b"&" + added if query else added
 
         payload = query + request.content
-        if isinstance(self._key, SigningKey):
+        if not isinstance(self._key, hmac.HMAC):
             raw = self._key.sign(payload).signature
             signature = quote(base64.b64encode(raw), safe="").encode("ascii")
         else:
