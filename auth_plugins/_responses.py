@@ -1,10 +1,13 @@
 """Turning an HTTP response into either a documented success or the right typed error.
 
-A 2xx is a success only if it is a status the operation documents, its body parses into the generated
-model (the generated endpoint module's own ``_parse_response`` is run on it), an enveloped exchange's
-``code`` says success, and, for the server-time operation, it holds a readable time. Anything else becomes
-an :class:`~auth_plugins.errors.APIError` subclass, chosen by the exchange's table from its own code
-first, then by the HTTP status.
+A 2xx is a success only if it is a status the operation documents, an enveloped exchange's ``code`` says
+success, a JSON body has the documented fields with their documented JSON types
+(:mod:`auth_plugins._response_shapes`: the generated models check no types, so a JSON number would
+become a ``float``), the body parses into the generated model (the generated endpoint module's own
+``_parse_response`` is run on it), and, for the server-time operation, it holds a readable time. Anything
+else becomes an :class:`~auth_plugins.errors.APIError` subclass, chosen by the exchange's table from its
+own code first, then by the HTTP status. A JSON success body is decoded once for the envelope, the type
+checks and the generated parser.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import httpx
 
 from auth_plugins._profile import ExchangeProfile, OperationInfo
 from auth_plugins._redaction import redact
+from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins._retry import parse_retry_after
 from auth_plugins.errors import (
     BODY_EXCERPT_CHARS,
@@ -41,6 +45,7 @@ _MESSAGE_CHARS: Final = 200
 _SCAN_CHARS: Final = 4096
 # The generated parsers read ``client.raise_on_unexpected_status`` only for a status they do not document.
 _LOUD_CLIENT: Final = SimpleNamespace(raise_on_unexpected_status=True)
+_UNDECODED: Final = object()
 
 
 def describe(request: httpx.Request) -> str:
@@ -79,23 +84,59 @@ def transport_error(error: httpx.RequestError, operation: str) -> TransportError
 
 
 def check_response(profile: ExchangeProfile, operation: OperationInfo, response: httpx.Response) -> None:
-    """Return if ``response`` is a documented, parseable success of ``operation``; raise the typed error if not."""
+    """Return if ``response`` is a documented, parseable success of ``operation``; raise the typed error if not.
+
+    ``operation`` must be a generated ``operations.Operation``: its ``response`` fields are checked too.
+    """
     status = response.status_code
     if not 200 <= status < 300:
         raise _error(profile, response, status_class(status))
+    body: Any = _UNDECODED
+    shape = expected_shape(operation, status)
+    if shape is not None:
+        try:
+            body = json.loads(response.content)
+        except (ValueError, RecursionError) as error:
+            raise _contract_error(profile, response, operation, error) from None
     if profile.success_code is not None:
-        envelope = _json(response)
+        envelope = _json(response) if body is _UNDECODED else body
         if isinstance(envelope, dict) and "code" in envelope and envelope["code"] != profile.success_code:
             # Enveloped exchanges report business errors in a 2xx; only the code can classify them.
             raise _error(profile, response, APIError)
     try:
-        _endpoint(profile.package, operation.tag, operation.operation_id)._parse_response(
-            client=_LOUD_CLIENT, response=response
-        )
+        parse = _endpoint(profile.package, operation.tag, operation.operation_id)._parse_response
+        if shape is None:
+            parse(client=_LOUD_CLIENT, response=response)
+        else:
+            shape.check(body)
+            parse(client=_LOUD_CLIENT, response=_Decoded(status, response.content, body))
+            # The generated code parses the same body next: hand it the decoded JSON instead of decoding again
+            # (the generated models copy what they keep, so sharing it is safe).
+            response.json = _Decoded(status, response.content, body).json  # type: ignore[method-assign]
         if (operation.method, operation.path) == profile.server_time:
             profile.parse_server_time(response)
+    except ShapeMismatch as mismatch:
+        reason = f"body does not match the documented response of {operation.operation_id}: {mismatch}"
+        raise ResponseError(
+            reason, operation=describe(response.request), status=status, code=None, body_excerpt=_excerpt(response)
+        ) from None
     except Exception as error:
         raise _contract_error(profile, response, operation, error) from None
+
+
+class _Decoded:
+    """What a generated ``_parse_response`` reads of a JSON success, with the body already decoded."""
+
+    __slots__ = ("_body", "content", "status_code")
+
+    def __init__(self, status_code: int, content: bytes, body: Any) -> None:
+        self.status_code = status_code
+        self.content = content
+        self._body = body
+
+    def json(self, **kwargs: Any) -> Any:
+        """The decoded body (the generated models copy what they keep, so sharing it is safe)."""
+        return self._body
 
 
 @cache

@@ -12,7 +12,7 @@ from typing import Any
 
 from openapi_python_client.strings import PythonIdentifier
 
-__all__ = ["PARAM_CLASS", "ConstraintError", "constraints_source"]
+__all__ = ["PARAM_CLASS", "ConstraintError", "constraints_source", "resolve"]
 
 # The generator's own naming rule, so that errors can name the Python argument (`instId` -> `inst_id`).
 _FIELD_PREFIX = "field_"
@@ -78,10 +78,12 @@ class Param(NamedTuple):
 
 
 class ConstraintError(ValueError):
-    """A request schema uses something the client-side validator cannot enforce; the message names where."""
+    """A request or response schema uses something the client-side checks cannot enforce; the message names where."""
 
 
-def _resolve(bundle: dict[str, Any], node: Any, where: str) -> dict[str, Any]:
+def resolve(bundle: dict[str, Any], node: Any, where: str) -> dict[str, Any]:
+    """Follow local ``$ref`` chains from ``node`` to a schema mapping; :class:`ConstraintError` naming ``where`` if
+    a reference loops or the target is not a mapping."""
     seen: set[str] = set()
     while isinstance(node, dict) and "$ref" in node:
         ref = node["$ref"]
@@ -112,7 +114,7 @@ def _rows(
     properties, named by their path below ``path`` (``supCollateral[]``, ``supCollateral[].ccy``)."""
     if depth > 8:
         raise ConstraintError(f"{where}: schema nests too deep")
-    node = _resolve(bundle, schema, where)
+    node = resolve(bundle, schema, where)
     unknown = sorted(key for key in node if key not in _ENFORCED | _INERT and not key.startswith("x-"))
     if unknown:
         raise ConstraintError(f"{where}: schema keyword(s) {', '.join(unknown)} are not enforced by the client")
@@ -191,7 +193,7 @@ def _parameter_rows(bundle: dict[str, Any], route: str, method: str) -> list[str
     label = f"{method.upper()} {route}"
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for raw in [*(item.get("parameters") or []), *(item[method].get("parameters") or [])]:
-        param = _resolve(bundle, raw, label)
+        param = resolve(bundle, raw, label)
         where = f"{label} parameter {param.get('name')!r}"
         if param.get("in") not in _PARAM_LOCATIONS:
             raise ConstraintError(f"{where}: location {param.get('in')!r} is not supported")
@@ -225,13 +227,13 @@ def constraints_source(bundle: dict[str, Any], route: str, method: str) -> tuple
     label = f"{method.upper()} {route}"
     body = "None"
     if "requestBody" in operation:
-        request_body = _resolve(bundle, operation["requestBody"], label)
+        request_body = resolve(bundle, operation["requestBody"], label)
         content = request_body.get("content") or {}
         media = [key for key in content if key.split(";")[0].strip() not in _JSON_MEDIA_TYPES]
         if media or not content:
             raise ConstraintError(f"{label}: request body media types {', '.join(media) or 'none'} are not supported")
         schema = next(iter(content.values())).get("schema", {})
-        if _resolve(bundle, schema, f"{label} body").get("type") != "object":
+        if resolve(bundle, schema, f"{label} body").get("type") != "object":
             raise ConstraintError(f"{label} body: only JSON object bodies are supported")
         body, *fields = _rows(
             bundle,

@@ -2,8 +2,9 @@
 
 openapi-python-client keeps no ``x-`` extensions, yet the auth hooks need each operation's signing
 metadata (Backpack's instruction), the resilience layer needs rate limits and whether an operation
-only reads, and the request validator needs each parameter's constraints
-(:mod:`scripts._request_constraints`). This module turns a bundled document into
+only reads, the request validator needs each parameter's constraints
+(:mod:`scripts._request_constraints`), and the response check needs each success body's fields
+(:mod:`scripts._response_constraints`). This module turns a bundled document into
 ``<package>/operations.py`` so nothing parses YAML at run time.
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._request_constraints import PARAM_CLASS, constraints_source
+from ._response_constraints import RESPONSE_FIELD_CLASS, response_source
 from .bundle import HTTP_METHODS
 
 __all__ = ["render_operations_module"]
 
-_PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag, parameter checks.
+_PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag, parameter and
+response checks.
 
 Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
 which is how an ``httpx.Auth`` sees a request.
@@ -25,7 +28,7 @@ which is how an ``httpx.Auth`` sees a request.
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit"{extra_all}]
+__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"{extra_all}]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = {server_url!r}
@@ -38,12 +41,13 @@ class RateLimit(NamedTuple):
     window_ms: int
     keyed_on: str
     weight: int
-{param_class}
+{param_class}{response_field_class}
 
 class Operation(NamedTuple):
-    """One operation: where it lives, whether it is signed or only reads, its documented rate limit, and the
+    """One operation: where it lives, whether it is signed or only reads, its documented rate limit, the
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
-    when it takes none)."""
+    when it takes none), its documented success status (``response_status``) and the fields of that success
+    body (``response``: empty when the body is not JSON)."""
 
     operation_id: str
     tag: str
@@ -55,6 +59,8 @@ class Operation(NamedTuple):
     instruction: str | None
     params: tuple[Param, ...]
     body: Param | None
+    response_status: int
+    response: tuple[ResponseField, ...]
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -74,8 +80,9 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
     """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
 
     ``SERVER_URL`` is the first of the document's ``servers`` (the production URL). Each operation's
-    ``params`` and ``body`` carry the constraints of its request schema; a schema keyword the client could
-    not enforce raises :class:`~scripts._request_constraints.ConstraintError` naming the operation.
+    ``params`` and ``body`` carry the constraints of its request schema, ``response_status`` and ``response``
+    those of its success body; a schema keyword the client could not enforce raises
+    :class:`~scripts._request_constraints.ConstraintError` naming the operation.
 
     Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
     ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
@@ -91,6 +98,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
             instruction = signing.get("instruction")
             signed = bool(op.get("security"))
             params, body = constraints_source(bundle, route, method)
+            response_status, response = response_source(bundle, route, method)
             rows.append(
                 "    Operation(\n"
                 f"        operation_id={op['operationId']!r},\n"
@@ -103,6 +111,8 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
                 f"        instruction={instruction!r},\n"
                 f"        params={params},\n"
                 f"        body={body},\n"
+                f"        response_status={response_status!r},\n"
+                f"        response={response},\n"
                 "    ),\n"
             )
             instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")
@@ -114,7 +124,11 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
     )
     extra_all = ', "INSTRUCTIONS"' if has_instructions else ""
     text = _PRELUDE.format(
-        spec=spec, extra_all=extra_all, server_url=bundle["servers"][0]["url"], param_class=PARAM_CLASS
+        spec=spec,
+        extra_all=extra_all,
+        server_url=bundle["servers"][0]["url"],
+        param_class=PARAM_CLASS,
+        response_field_class=RESPONSE_FIELD_CLASS,
     )
     text += "".join(rows) + ")\n\n"
     text += "ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})\n"

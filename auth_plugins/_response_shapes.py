@@ -1,0 +1,191 @@
+"""Checking a decoded JSON success body against its operation's documented fields, before the models see it.
+
+The generated ``from_dict`` methods check no types: a JSON number where the spec says a decimal string would
+become a ``float``, a ``null`` or an object where it says a string would pass. :meth:`Shape.check` walks the
+decoded body along the operation's ``response`` entries from the generated ``operations`` table (see
+``ResponseField`` there): JSON type, required fields, ``null`` only where nullable, decimal strings, patterns,
+nested objects and array items. Fields the table does not list are allowed, as the schemas allow them.
+Compiled once per operation (:func:`expected_shape`) and cached; a conforming body costs a microsecond or two.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Final, Protocol
+
+__all__ = ["Shape", "ShapeMismatch", "expected_shape"]
+
+_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_is_decimal: Final = _DECIMAL.fullmatch
+_TYPES: Final[dict[str, type[Any]]] = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+# What a decoded JSON value is called in a message; never the value itself, which may be long or secret.
+_JSON_NAMES: Final[dict[type, str]] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    list: "an array",
+    dict: "an object",
+    type(None): "null",
+}
+_RULES: Final = {
+    "string": "must be a string",
+    "integer": "must be an integer",
+    "boolean": "must be true or false",
+    "array": "must be an array",
+    "object": "must be an object",
+}
+_MISSING: Final = object()
+
+
+class ShapeMismatch(ValueError):
+    """A body breaks its documented fields. ``path`` names the field (``data[0].maxLoan``; ``""`` is the body
+    itself), ``rule`` what it broke (``must be a decimal string (got a number)``); neither holds a value."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self._parts: list[str] = []  # innermost first, added as the error unwinds the walk
+
+    @property
+    def path(self) -> str:
+        """The JSON path of the offending field, ``""`` for the body itself."""
+        return "".join(reversed(self._parts)).removeprefix(".")
+
+    def __str__(self) -> str:
+        return f"{self.path or 'the body'} {self.rule}"
+
+
+class _Field(Protocol):
+    """The fields of a generated ``operations.ResponseField`` the check reads."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def nullable(self) -> bool: ...
+    @property
+    def format(self) -> str | None: ...
+    @property
+    def pattern(self) -> str | None: ...
+
+
+class _Node:
+    """One ``ResponseField`` made ready to check: its Python type, regexes, fields or items attached."""
+
+    __slots__ = (
+        "decimal",
+        "fields",
+        "items",
+        "key",
+        "kind",
+        "nullable",
+        "pattern",
+        "plain",
+        "required",
+        "rule",
+        "source",
+    )
+
+    def __init__(self, field: _Field) -> None:
+        self.key = field.path.rsplit(".", 1)[-1]
+        self.kind: type[Any] = _TYPES[field.type]
+        self.required = field.required
+        self.nullable = field.nullable
+        self.decimal = field.format == "decimal"
+        self.source = field.pattern
+        self.pattern = re.compile(field.pattern) if field.pattern is not None else None
+        self.rule = "must be a decimal string" if self.decimal else _RULES[field.type]
+        self.fields: tuple[_Node, ...] = ()
+        self.items: _Node | None = None
+        # A leaf whose only rule is its type: checked inline by its parent, the common case.
+        self.plain = self.kind in (str, int, bool) and not self.decimal and self.pattern is None
+
+
+def _compile(fields: Sequence[_Field]) -> _Node:
+    """The tree of ``fields`` (paths ``""``, ``a``, ``a[]``, ``a[].b``, parents before children); its root."""
+    nodes: dict[str, _Node] = {}
+    for field in fields:
+        node = nodes[field.path] = _Node(field)
+        if field.path.endswith("[]"):
+            nodes[field.path[:-2]].items = node
+        elif field.path:
+            parent = nodes[field.path.rsplit(".", 1)[0] if "." in field.path else ""]
+            parent.fields = (*parent.fields, node)
+    return nodes[""]
+
+
+def _check(node: _Node, value: Any) -> None:
+    if type(value) is not node.kind:
+        if value is None and node.nullable:
+            return
+        raise ShapeMismatch(
+            "must not be null"
+            if value is None
+            else f"{node.rule} (got {_JSON_NAMES.get(type(value), 'another value')})"
+        )
+    if node.fields:
+        for field in node.fields:
+            got = value.get(field.key, _MISSING)
+            if type(got) is field.kind and (field.plain or (field.decimal and _is_decimal(got) is not None)):
+                continue
+            try:
+                if got is _MISSING:
+                    if field.required:
+                        raise ShapeMismatch("is required")
+                    continue
+                _check(field, got)
+            except ShapeMismatch as mismatch:
+                mismatch._parts.append("." + field.key)
+                raise
+    elif node.items is not None:
+        items = node.items
+        for index, item in enumerate(value):
+            try:
+                _check(items, item)
+            except ShapeMismatch as mismatch:
+                mismatch._parts.append(f"[{index}]")
+                raise
+    elif node.decimal and _DECIMAL.fullmatch(value) is None:
+        raise ShapeMismatch("must be a decimal string such as '0.5'")
+    elif node.pattern is not None and node.pattern.search(value) is None:
+        raise ShapeMismatch(f"must match the pattern {node.source}")
+
+
+class Shape:
+    """The compiled success fields of one operation; :meth:`check` walks a decoded body along them."""
+
+    __slots__ = ("_root", "operation")
+
+    def __init__(self, operation: Any, root: _Node) -> None:
+        self.operation = operation  # kept so that the cache key (its id) cannot be reused while cached
+        self._root = root
+
+    def check(self, body: Any) -> None:
+        """Return if the decoded JSON ``body`` has the documented fields; raise :class:`ShapeMismatch` naming
+        the first field that breaks them otherwise."""
+        _check(self._root, body)
+
+
+_CACHE: dict[int, tuple[Any, Shape | None]] = {}
+
+
+def expected_shape(operation: Any, status: int) -> Shape | None:
+    """The :class:`Shape` a ``status`` answer of ``operation`` must have, or ``None`` when there is none to check
+    here: ``status`` is not the documented success, or that success body is not JSON.
+
+    ``operation`` must be a generated ``operations.Operation`` (it reads ``response_status`` and ``response``).
+    Compiled once per operation and cached for the process; shapes are immutable, so safe from any thread
+    or event loop.
+    """
+    if status != operation.response_status:
+        return None
+    cached = _CACHE.get(id(operation))
+    if cached is None or cached[0] is not operation:
+        fields: Sequence[_Field] = operation.response
+        cached = _CACHE[id(operation)] = (operation, Shape(operation, _compile(fields)) if fields else None)
+    return cached[1]
