@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -784,3 +785,22 @@ def test_body_absent_where_required(sbx: Sandbox, http: httpx.Client) -> None:
 def test_backpack_window_outside_its_documented_range(sbx: Sandbox, http: httpx.Client, window_ms: int) -> None:
     response = backpack("symbol=USDC", window_ms=window_ms).send(sbx, http)
     assert _error(response) == (400, "INVALID_CLIENT_REQUEST")
+
+
+def test_the_sandbox_logs_no_request_lines(
+    sbx: Sandbox, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """werkzeug's access log would print each request target, and Binance's carries ``signature=``."""
+    from binance_client.api.margin import query_max_borrow
+
+    from auth_plugins import binance
+
+    creds = BINANCE_CREDENTIALS
+    caplog.set_level(logging.DEBUG, logger="werkzeug")
+    url = sbx.base_url("binance")
+    with binance.make_client(creds.hmac_api_key, api_secret=creds.hmac_api_secret, base_url=url) as client:
+        assert query_max_borrow.sync(client=client, asset="BTC") is not None
+    assert sbx.requests("binance")[-1].status == 200
+    out, err = capfd.readouterr()
+    logged = out + err + "".join(record.getMessage() for record in caplog.records)
+    assert "signature=" not in logged and "maxBorrowable" not in logged

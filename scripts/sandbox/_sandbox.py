@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ._app import ExchangeApp
 from ._faults import Script
@@ -17,6 +17,14 @@ from ._records import RequestRecord, Violation
 from ._spec import EXCHANGES
 
 __all__ = ["Sandbox"]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its access log: request lines carry Binance's ``signature=`` query."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing; ``Sandbox.requests`` records every request instead."""
+
 
 # serve_forever() notices shutdown() only between polls; the default 0.5 s would make close() slow.
 _POLL_INTERVAL_S = 0.05
@@ -46,7 +54,7 @@ class Sandbox:
         self._threads: list[threading.Thread] = []
         try:
             for exchange, app in self._apps.items():
-                server = make_server("127.0.0.1", 0, app, threaded=True)
+                server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
                 thread = threading.Thread(
                     target=server.serve_forever, args=(_POLL_INTERVAL_S,), name=f"sandbox-{exchange}", daemon=True
                 )
