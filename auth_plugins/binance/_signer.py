@@ -12,6 +12,7 @@ import httpx
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._keys import load_ed25519_pkcs8_pem, mask_api_key
 from auth_plugins._routes import lookup, normalise
+from auth_plugins._urls import with_query
 
 __all__ = ["BinanceAuth"]
 
@@ -127,6 +128,6 @@ class BinanceAuth(httpx.Auth):
             mac.update(payload)
             signature = mac.hexdigest().encode("ascii")
 
-        request.url = request.url.copy_with(query=query + b"&signature=" + signature)
+        request.url = with_query(request.url, query + b"&signature=" + signature)
         request.headers["X-MBX-APIKEY"] = self._api_key
         yield request
