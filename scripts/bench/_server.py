@@ -27,6 +27,8 @@ from typing import Any, Final
 
 import yaml
 
+from scripts._refs import follow
+
 __all__ = ["SERVER_KINDS", "ServerProcess", "canned_responses"]
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -34,15 +36,6 @@ EXCHANGES: Final = ("backpack", "binance", "okx")
 SERVER_KINDS: Final = ("asyncio", "threading")
 _METHODS: Final = ("get", "put", "post", "delete", "patch")
 _NOT_FOUND: Final = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nnot found"
-
-
-def _resolve(document: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def _body(example: Any, content_type: str) -> bytes:
@@ -63,7 +56,7 @@ def canned_responses(specs_root: Path = REPO / "specs") -> dict[tuple[bytes, byt
             for method in _METHODS:
                 if method not in item:
                     continue
-                content = _resolve(document, item[method]["responses"]["200"])["content"]
+                content = follow(document, item[method]["responses"]["200"])["content"]
                 content_type = next(iter(content))
                 body = _body(content[content_type]["example"], content_type)
                 answers[(method.upper().encode("ascii"), path.encode("ascii"))] = (content_type.encode("ascii"), body)

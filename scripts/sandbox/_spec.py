@@ -12,6 +12,8 @@ from typing import Any, Final
 import yaml
 from openapi_core import OpenAPI
 
+from .._refs import follow
+
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 
 EXCHANGES: Final = ("backpack", "binance", "okx")
@@ -97,15 +99,6 @@ class ExchangeSpec:
         raise KeyError(f"{self.exchange} has no operation {operation_id!r}")
 
 
-def _resolve(document: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _auth_parameter(declared: dict[str, Any]) -> dict[str, Any]:
     schema = {key: declared[key] for key in _SCHEMA_KEYS if key in declared}
     return {
@@ -134,7 +127,7 @@ def _operation(exchange: str, document: dict[str, Any], method: str, path: str, 
     operation_id: str = raw["operationId"]
     where = f"{exchange} {operation_id}"
     signing = raw.get("x-signing") or {}
-    query = [p for p in (_resolve(document, p) for p in _accepted_parameters(exchange, raw)) if p["in"] == "query"]
+    query = [p for p in (follow(document, p) for p in _accepted_parameters(exchange, raw)) if p["in"] == "query"]
 
     rate = raw.get("x-rate-limit")
     if not isinstance(rate, dict):
@@ -145,12 +138,12 @@ def _operation(exchange: str, document: dict[str, Any], method: str, path: str, 
 
     content_types: dict[int, str] = {}
     for status, response in raw.get("responses", {}).items():
-        content = _resolve(document, response).get("content") or {}
+        content = follow(document, response).get("content") or {}
         if status.isdigit() and content:
             content_types[int(status)] = next(iter(content))
     if 200 not in content_types:
         raise SpecError(f"{where}: no documented 200 content")
-    success = _resolve(document, raw["responses"]["200"])["content"][content_types[200]]
+    success = follow(document, raw["responses"]["200"])["content"][content_types[200]]
     if "example" not in success:
         raise SpecError(f"{where}: the 200 response has no example to answer with")
 
@@ -163,7 +156,7 @@ def _operation(exchange: str, document: dict[str, Any], method: str, path: str, 
         rate_limit=rate_limit,
         query_parameters=frozenset(p["name"] for p in query),
         boolean_query_parameters=frozenset(
-            p["name"] for p in query if _resolve(document, p.get("schema", {})).get("type") == "boolean"
+            p["name"] for p in query if follow(document, p.get("schema", {})).get("type") == "boolean"
         ),
         success_example=success["example"],
         content_types=content_types,
