@@ -24,11 +24,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 generate: $(STAMP)
-	$(BIN)/python -m scripts.generate
+	$(BIN)/python -m scripts.codegen
 	$(BIN)/mypy --strict generated
 
 check: $(STAMP)
-	$(BIN)/python -m scripts.generate --check
+	$(BIN)/python -m scripts.codegen --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -40,17 +40,17 @@ test: check
 DOCS ?= $(if $(wildcard ../shared/exchange-docs),../shared/exchange-docs,tests/fixtures/exchange-docs)
 
 check-docs: $(STAMP)
-	$(BIN)/python -m scripts.check_docs $(DOCS)
+	$(BIN)/python -m scripts.docs_check $(DOCS)
 
 # What the generated code is made from. An endpoints/ folder is listed too: adding or deleting a file changes it.
-SPEC_SOURCES := $(wildcard specs/*/*.yaml specs/*/endpoints specs/*/endpoints/*.yaml scripts/config/*.yaml)
+SPEC_SOURCES := $(wildcard specs/*/*.yaml specs/*/endpoints specs/*/endpoints/*.yaml scripts/codegen/config/*.yaml)
 SPECS_STAMP := $(VENV)/.specs-checked-stamp
 
 # Before the demo, regenerate if the specs changed since the last look. The drift check decides, not file
 # times alone, so a fresh clone (all files equally new) is only checked, never rewritten needlessly.
 $(SPECS_STAMP): $(STAMP) $(SPEC_SOURCES)
-	@$(BIN)/python -m scripts.generate --check >/dev/null 2>&1 || { \
-		echo "specs changed: regenerating generated/"; $(BIN)/python -m scripts.generate; }
+	@$(BIN)/python -m scripts.codegen --check >/dev/null 2>&1 || { \
+		echo "specs changed: regenerating generated/"; $(BIN)/python -m scripts.codegen; }
 	@touch $@
 
 demo: $(SPECS_STAMP)

@@ -30,7 +30,7 @@ def flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
 def base_url_option(name: str, options: dict[str, object], environ: Mapping[str, str] | None = None) -> None:
     """Set ``options["base_url"]`` from environment variable ``name`` when it is set and the caller gave none.
 
-    Lets ``client_from_env`` point at a testnet or the sandbox (``python -m scripts.sandbox`` prints these).
+    Lets ``client_from_env`` point at a testnet or the sandbox (``python -m auth_plugins.sandbox`` prints these).
     """
     value = (os.environ if environ is None else environ).get(name, "")
     if value and "base_url" not in options:

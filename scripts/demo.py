@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from auth_plugins import backpack, binance, okx
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
 
 from .sample_calls import SAMPLE_CALLS
-from .sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
 
 __all__ = ["Row", "main", "render_table"]
 

@@ -16,8 +16,8 @@ from types import ModuleType
 from typing import Any, Final
 
 from auth_plugins import backpack, binance, okx
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 from tests._specs import all_operations, resolve, snake
 
 __all__ = [

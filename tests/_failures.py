@@ -11,8 +11,8 @@ from typing import Any, Final
 import httpx
 
 from auth_plugins import backpack, binance, okx
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 
 __all__ = [
     "EXCHANGES",

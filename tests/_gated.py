@@ -18,7 +18,7 @@ from auth_plugins._gates import RequestGate
 from auth_plugins.backpack import BackpackAuth
 from auth_plugins.binance import BinanceAuth
 from auth_plugins.okx import OkxAuth
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 
 __all__ = ["API_KEYS", "gated_client"]
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.sandbox import Sandbox
+from auth_plugins.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")

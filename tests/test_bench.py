@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from scripts.bench._cases import CASES, FANOUT_CASES
 from scripts.bench._server import ServerProcess
 from scripts.bench._stats import linear_fit, percentile
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from tests._specs import REPO, all_operations, resolve
 
 

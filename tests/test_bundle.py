@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts import bundle as bundler
-from scripts.bundle import BundleError, bundle_exchange
+from scripts.codegen import bundle as bundler
+from scripts.codegen.bundle import BundleError, bundle_exchange
 
 SCHEMES = {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}
 ERROR = {"type": "object", "properties": {"code": {"type": "string"}}}

@@ -1,4 +1,4 @@
-"""scripts/check_docs.py: the shared doc pages agree with our specs, and each kind of drift is reported once.
+"""scripts/docs_check/check.py: the shared doc pages agree with our specs, and each kind of drift is reported once.
 
 Mutations are made on copies of the doc pages (or of specs/) inside tmp_path. The pages are
 ../shared/exchange-docs when that folder exists, else the snapshot of them the specs were written from,
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts._docs_model import FieldType
-from scripts._docs_pages import english_part, enum_values, parse_required, parse_type, split_front_matter
-from scripts.check_docs import Difference, Report, check, main
+from scripts.docs_check._model import FieldType
+from scripts.docs_check._pages import english_part, enum_values, parse_required, parse_type, split_front_matter
+from scripts.docs_check.check import Difference, Report, check, main
 
 SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "exchange-docs"
 SNAPSHOT_DOCS = Path(__file__).resolve().parent / "fixtures" / "exchange-docs"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from auth_plugins import ServiceUnavailableError, TimestampError, async_sync_clock, sync_clock
+from auth_plugins.sandbox import Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import Sandbox
 from tests._failures import EXCHANGES, FAST, MODES, SIGNED, assert_fresh_and_valid, attempts, invoke, make, module
 
 SKEW_MS: Final = 120_000

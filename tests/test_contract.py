@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from auth_plugins import InvalidParameterError
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from tests._contract import (
     AWKWARD,
     SIGNATURE_HEADERS,

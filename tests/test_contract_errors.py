@@ -20,8 +20,8 @@ from auth_plugins import (
     ServerError,
     ServiceUnavailableError,
 )
+from auth_plugins.sandbox import Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import Sandbox
 from tests._failures import error_body, make, module
 from tests._specs import all_operations
 

@@ -11,7 +11,7 @@ from typing import Final
 import pytest
 
 import scripts.demo
-from scripts.sandbox import EXCHANGES, OKX_CREDENTIALS, Sandbox, env_assignments
+from auth_plugins.sandbox import EXCHANGES, OKX_CREDENTIALS, Sandbox, env_assignments
 from tests._specs import REPO, all_operations
 
 OPERATIONS: Final = [(exchange, op["operationId"], bool(op.get("security"))) for exchange, _, _, op in all_operations()]

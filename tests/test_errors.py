@@ -27,8 +27,8 @@ from auth_plugins import (
     okx,
 )
 from auth_plugins.errors import BODY_EXCERPT_CHARS
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from tests._failures import EXCHANGES, MODES, PATHS, SIGNED, attempts, error_body, invoke, make, module
 
 # (exchange, HTTP status, the exchange's code, message, the class the client must raise)

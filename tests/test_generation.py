@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts import generate
+from scripts.codegen import generate
 from tests._specs import EXCHANGES, REPO, SPECS, all_operations, load_bundle, operations, resolve, snake
 
 OPERATION_IDS = [f"{ex}:{op['operationId']}" for ex, _, _, op in all_operations()]

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.sandbox import Sandbox
+from auth_plugins.sandbox import Sandbox
 from tests._contract import Case, contract_cases, make_sandbox_client
 from tests._specs import resolve, snake
 

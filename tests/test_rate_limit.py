@@ -27,8 +27,8 @@ from okx_client.operations import ROUTES as OKX_ROUTES
 from auth_plugins import RateLimitError
 from auth_plugins._gates import RequestGate
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry, rate_limit_gate
-from scripts.sandbox import OKX_CREDENTIALS, Sandbox
-from scripts.sandbox._ratelimit import SlidingWindowLimiter
+from auth_plugins.sandbox import OKX_CREDENTIALS, Sandbox
+from auth_plugins.sandbox._ratelimit import SlidingWindowLimiter
 from tests._failures import make
 from tests._gated import gated_client
 

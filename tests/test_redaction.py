@@ -14,8 +14,8 @@ import pytest
 
 from auth_plugins import APIError, RedactingFilter
 from auth_plugins._redaction import REDACTED, redact
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from tests._failures import FAST, SECRETS, SIGNED, error_body, make, signature_of
 from tests._specs import all_operations
 

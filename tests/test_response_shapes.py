@@ -14,9 +14,9 @@ import pytest
 
 from auth_plugins import ResponseError
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
-from scripts._request_constraints import ConstraintError
-from scripts.operations_table import render_operations_module
-from scripts.sandbox import Sandbox
+from auth_plugins.sandbox import Sandbox
+from scripts.codegen._request_constraints import ConstraintError
+from scripts.codegen.operations_table import render_operations_module
 from tests._failures import FAST, MODES, SECRETS, attempts, invoke
 from tests._specs import EXCHANGES, load_bundle, operations, resolve
 

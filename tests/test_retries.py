@@ -22,7 +22,7 @@ from auth_plugins import (
     ServiceUnavailableError,
     TransportError,
 )
-from scripts.sandbox import Sandbox
+from auth_plugins.sandbox import Sandbox
 from tests._failures import (
     EXCHANGES,
     FAST,
@@ -244,7 +244,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("mode", MODES)
 def test_a_refused_connection_is_a_connect_error_after_the_retries(mode: str) -> None:
     from auth_plugins import binance
-    from scripts.sandbox import BINANCE_CREDENTIALS
+    from auth_plugins.sandbox import BINANCE_CREDENTIALS
 
     gate = CountingGate()
     client = binance.make_client(

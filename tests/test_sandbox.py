@@ -22,14 +22,14 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers
 
-from scripts.sandbox import (
+from auth_plugins.sandbox import (
     BACKPACK_CREDENTIALS,
     BINANCE_CREDENTIALS,
     OKX_CREDENTIALS,
     Sandbox,
 )
-from scripts.sandbox._app import ExchangeApp
-from scripts.sandbox._validate import response_errors
+from auth_plugins.sandbox._app import ExchangeApp
+from auth_plugins.sandbox._validate import response_errors
 from tests._sign import (
     backpack_headers,
     binance_signature,
@@ -599,7 +599,7 @@ def test_response_check_catches_a_body_that_breaks_the_schema() -> None:
     from werkzeug.test import EnvironBuilder
     from werkzeug.wrappers import Request
 
-    from scripts.sandbox._spec import load_exchange_spec
+    from auth_plugins.sandbox._spec import load_exchange_spec
 
     spec = load_exchange_spec("binance")
     request = Request(EnvironBuilder(method="GET", path=BINANCE_BORROW).get_environ())

@@ -19,10 +19,10 @@ from okx_client.models.max_loan_amount_request import MaxLoanAmountRequest
 from okx_client.models.supplementary_collateral import SupplementaryCollateral
 
 from auth_plugins._validation import InvalidParameterError
-from scripts._request_constraints import ConstraintError
-from scripts.operations_table import render_operations_module
+from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
+from scripts.codegen._request_constraints import ConstraintError
+from scripts.codegen.operations_table import render_operations_module
 from scripts.sample_calls import SAMPLE_CALLS
-from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
 from tests._failures import make
 from tests._gated import gated_client
 from tests._specs import SPECS

@@ -96,7 +96,7 @@ def api_module(case: Case) -> Any:
 
 def credentials() -> dict[str, dict[str, str]]:
     """The sandbox's throwaway credentials, per exchange, as plain strings (public test vectors)."""
-    from scripts.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
+    from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 
     return {
         "backpack": {"api_secret": BACKPACK_CREDENTIALS.api_secret},

@@ -1,11 +1,11 @@
 """Generation time: each real exchange, and synthetic specs of growing size, generated into temporary directories.
 
-Every job is a fresh process calling ``scripts.generate.generate_exchange`` (bundle, openapi-python-client
+Every job is a fresh process calling ``scripts.codegen.generate_exchange`` (bundle, openapi-python-client
 with its ruff post-hooks, headers, ``operations.py``) into a temporary directory; ``generated/`` and
 ``specs/`` are only read. The bundler and the generator subprocess are timed separately by wrapping the two
 functions ``generate_exchange`` calls, in the worker only. A synthetic spec of N operations is OKX's
 ``_base.yaml`` plus N copies of ``account.get_max_loan.yaml`` with distinct paths and operationIds. The whole
-``python -m scripts.generate --out DIR`` (three exchanges, interpreter start included, without the ``mypy``
+``python -m scripts.codegen --out DIR`` (three exchanges, interpreter start included, without the ``mypy``
 step of ``make generate``) is timed as well.
 """
 
@@ -67,7 +67,7 @@ def _timed(stages: dict[str, float], name: str, function: Callable[..., Any]) ->
 
 
 def _measure(payload: dict[str, Any]) -> dict[str, float]:
-    from scripts import generate
+    from scripts.codegen import generate
 
     stages: dict[str, float] = {}
     # Stage timings only: the wrappers call the originals unchanged, in this throwaway process.
@@ -90,7 +90,7 @@ def _whole_command() -> float:
     with tempfile.TemporaryDirectory(prefix="bench-gen-all-") as tmp:
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "scripts.generate", "--out", tmp],
+            [sys.executable, "-m", "scripts.codegen", "--out", tmp],
             cwd=REPO,
             env=child_env(),
             check=True,

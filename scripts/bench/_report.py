@@ -176,7 +176,9 @@ def render(results: dict[str, Any]) -> str:
 
     generation = results.get("generation")
     if generation:
-        out.append("Generation (seconds; fresh process per run; bundle = scripts/bundle.py, generator = opc + ruff)")
+        out.append(
+            "Generation (seconds; fresh process per run; bundle = scripts/codegen/bundle.py, generator = opc + ruff)"
+        )
         rows = [
             [
                 name,
@@ -200,7 +202,7 @@ def render(results: dict[str, Any]) -> str:
         out += _table(["spec", "total s", "bundle s", "generator s", "target / per op"], rows)
         whole = generation.get("whole_command_s")
         if whole:
-            out.append(f"  python -m scripts.generate --out DIR (all three, end to end): {_spread(whole, 2)} s")
+            out.append(f"  python -m scripts.codegen --out DIR (all three, end to end): {_spread(whole, 2)} s")
         fit = generation.get("fit")
         if fit:
             met = _met(fit["loglog_slope"] <= TARGETS["generation_loglog_slope"])

@@ -36,7 +36,7 @@ def verify_cases(cases: tuple[Case, ...] = CASES) -> list[Verified]:
     Raises :class:`VerificationError` naming the case when the answer is not a parsed 200, when the sandbox's
     verdict or signature check is not ``ok``, or when the sandbox sent an answer that breaks the spec.
     """
-    from scripts.sandbox import Sandbox
+    from auth_plugins.sandbox import Sandbox
 
     creds = credentials()
     verified: list[Verified] = []

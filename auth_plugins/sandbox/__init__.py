@@ -3,7 +3,7 @@
 Requests are routed and validated with the specs in ``specs/<exchange>/openapi.yaml``, authenticated by
 recomputing each exchange's signature from the raw bytes received, and answered with the documented 200
 example (server time from the sandbox clock) or with the exchange's own error shape. Faults, clock skew and
-rate limits can be scripted. Use ``Sandbox`` from tests, or ``python -m scripts.sandbox`` for a demo.
+rate limits can be scripted. Use ``Sandbox`` from tests, or ``python -m auth_plugins.sandbox`` for a demo.
 """
 
 from ._credentials import (

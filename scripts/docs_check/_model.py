@@ -1,4 +1,4 @@
-"""The shapes scripts/check_docs.py compares: one operation as a doc page or a spec file describes it.
+"""The shapes scripts/docs_check/check.py compares: one operation as a doc page or a spec file describes it.
 
 A page and a spec endpoint file are both read into a :class:`PageOperation`, so the comparer needs to know
 nothing about Markdown or YAML. A value of ``None`` always means "this source does not say", which the

@@ -3,8 +3,8 @@
 openapi-python-client keeps no ``x-`` extensions, yet the auth hooks need each operation's signing
 metadata (Backpack's instruction), the resilience layer needs rate limits and whether an operation
 only reads, the request validator needs each parameter's constraints
-(:mod:`scripts._request_constraints`), and the response check needs each success body's fields
-(:mod:`scripts._response_constraints`). This module turns a bundled document into
+(:mod:`scripts.codegen._request_constraints`), and the response check needs each success body's fields
+(:mod:`scripts.codegen._response_constraints`). This module turns a bundled document into
 ``<package>/operations.py`` so nothing parses YAML at run time.
 """
 
@@ -82,7 +82,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
     ``SERVER_URL`` is the first of the document's ``servers`` (the production URL). Each operation's
     ``params`` and ``body`` carry the constraints of its request schema, ``response_status`` and ``response``
     those of its success body; a schema keyword the client could not enforce raises
-    :class:`~scripts._request_constraints.ConstraintError` naming the operation.
+    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation.
 
     Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
     ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.

@@ -1,6 +1,6 @@
 """Bundle the specs and generate one client package per exchange; or check the committed tree for drift.
 
-``python -m scripts.generate`` rewrites ``specs/<exchange>/openapi.yaml`` and ``generated/<exchange>_client``
+``python -m scripts.codegen`` rewrites ``specs/<exchange>/openapi.yaml`` and ``generated/<exchange>_client``
 from ``specs/<exchange>/_base.yaml`` + ``endpoints/*.yaml``. ``--check`` regenerates into a clean temporary
 tree instead and compares it with what is committed, byte for byte, reporting new, missing and changed
 files; it exits 1 on any difference. ``--out DIR`` regenerates into ``DIR`` (used by tests and benchmarks).
@@ -23,7 +23,7 @@ from .operations_table import render_operations_module
 
 __all__ = ["GENERATOR", "compare_trees", "generate_all", "generate_exchange", "main"]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GENERATOR = "openapi-python-client 0.29.1"
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 IGNORED = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"}
@@ -59,7 +59,7 @@ def _run_generator(bundle_path: Path, config: Path, target: Path) -> None:
 
 
 def _format(path: Path) -> None:
-    # Same isolated ruff settings as the generator's post-hooks (scripts/config/*.yaml).
+    # Same isolated ruff settings as the generator's post-hooks (scripts/codegen/config/*.yaml).
     ruff = str(Path(sys.executable).parent / "ruff")
     args = ["--isolated", "--line-length=120", "--target-version=py311", "--quiet", str(path)]
     subprocess.run([ruff, "format", *args], check=True)

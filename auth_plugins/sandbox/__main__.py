@@ -1,4 +1,4 @@
-"""Run the sandbox exchange standalone: ``python -m scripts.sandbox [--enforce-rate-limits]``.
+"""Run the sandbox exchange standalone: ``python -m auth_plugins.sandbox [--enforce-rate-limits]``.
 
 Prints the three base URLs and the throwaway credentials as shell assignments, then serves until Ctrl-C.
 """
@@ -16,7 +16,7 @@ from ._spec import EXCHANGES
 
 def main(argv: list[str] | None = None) -> int:
     """Start a ``Sandbox``, print how to reach it, and block until interrupted; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m auth_plugins.sandbox", description=__doc__)
     parser.add_argument("--enforce-rate-limits", action="store_true", help="enforce each operation's x-rate-limit")
     args = parser.parse_args(argv)
     with Sandbox(enforce_rate_limits=args.enforce_rate_limits) as sandbox:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m scripts.check_docs DOCS_FOLDER [--specs SPECS_DIR]     (make check-docs DOCS=<folder>)
+    python -m scripts.docs_check DOCS_FOLDER [--specs SPECS_DIR]     (make check-docs DOCS=<folder>)
 
 Every ``*.md`` page under DOCS_FOLDER (Backpack Redoc export, Binance developer portal, OKX docs-v5; only
 the English half of bilingual pages) is matched to one operation in ``specs/<exchange>/endpoints/*.yaml``:
@@ -51,9 +51,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from scripts._docs_model import Difference, Field, FieldType, PageOperation, Unreadable, render
-from scripts._docs_pages import UnreadablePage, discover_pages, read_page
-from scripts._docs_specs import load_specs
+from scripts.docs_check._model import Difference, Field, FieldType, PageOperation, Unreadable, render
+from scripts.docs_check._pages import UnreadablePage, discover_pages, read_page
+from scripts.docs_check._specs import load_specs
 
 __all__ = [
     "SPECS_ROOT",
@@ -71,7 +71,7 @@ __all__ = [
     "normalize_url",
 ]
 
-SPECS_ROOT = Path(__file__).resolve().parent.parent / "specs"
+SPECS_ROOT = Path(__file__).resolve().parents[2] / "specs"
 # (PageOperation attribute, key under x-rate-limit) of the rate-limit facts a page may state.
 RATE_LIMIT_KEYS = (("rate_limit", "limit"), ("window_ms", "window-ms"), ("weight", "weight"), ("keyed_on", "keyed-on"))
 
@@ -316,7 +316,7 @@ def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the check from the command line; return the exit status described in the module docstring."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.check_docs", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.docs_check", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("docs", type=Path, help="folder of saved doc pages (*.md)")
     parser.add_argument("--specs", type=Path, default=SPECS_ROOT, help="specs folder (default: %(default)s)")
     args = parser.parse_args(argv)

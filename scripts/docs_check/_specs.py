@@ -1,5 +1,5 @@
 """Reading spec endpoint files (specs/<exchange>/endpoints/*.yaml) into :class:`PageOperation` for
-scripts/check_docs.py, in the same shape a doc page is read into.
+scripts/docs_check/check.py, in the same shape a doc page is read into.
 
 The endpoint files, not the bundle, are read so that every difference can name the file to edit. Local
 ``$ref`` pointers are followed inside the file they are written in.
@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from scripts._docs_model import Field, FieldType, PageOperation, Unreadable
+from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
 
 __all__ = ["AUTH_ORIGIN", "ENVELOPES", "SpecError", "load_specs", "schema_fields", "schema_type", "spec_operations"]
 

@@ -152,7 +152,7 @@ def response_source(bundle: dict[str, Any], route: str, method: str) -> tuple[in
     The operation must document exactly one 2xx status, with at most one media type. A JSON body gives its
     schema's fields, the body itself (``""``) first, then depth first, named by path; a body that is not JSON
     (Backpack's plain-text server time) or no body gives ``()``. A keyword the check would not enforce raises
-    :class:`~scripts._request_constraints.ConstraintError` naming the operation and field.
+    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation and field.
     """
     label = f"{method.upper()} {route}"
     responses = bundle["paths"][route][method].get("responses") or {}

@@ -1,4 +1,4 @@
-"""Reading saved exchange doc pages (Markdown) into :class:`PageOperation` for scripts/check_docs.py.
+"""Reading saved exchange doc pages (Markdown) into :class:`PageOperation` for scripts/docs_check/check.py.
 
 Three layouts are known, as saved in ../shared/exchange-docs: ``redoc`` (Backpack's Redoc export: a
 ``**Source:**`` link, ``##### query Parameters`` tables, ``### Responses`` with ``**200**`` blocks),
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scripts._docs_model import Field, FieldType, PageOperation
+from scripts.docs_check._model import Field, FieldType, PageOperation
 
 __all__ = [
     "LAYOUTS",

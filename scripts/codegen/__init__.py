@@ -1,0 +1,1 @@
+"""Code generation: bundle ``specs/<exchange>`` and render ``generated/<exchange>_client`` (``make generate``)."""

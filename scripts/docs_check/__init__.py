@@ -1,0 +1,1 @@
+"""The doc-drift check: saved exchange doc pages against the specs (``make check-docs``)."""
