@@ -5,6 +5,7 @@ the sandbox's own spec validation (openapi-core) on which requests are bad."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib
 import pickle
 from collections.abc import Callable
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from okx_client.models.max_loan_amount_request import MaxLoanAmountRequest
@@ -25,7 +25,7 @@ from scripts.codegen.operations_table import render_operations_module
 from scripts.sample_calls import SAMPLE_CALLS
 from tests._failures import make
 from tests._gated import gated_client
-from tests._specs import SPECS
+from tests._specs import load_bundle
 
 SECRETS: Final = (
     BACKPACK_CREDENTIALS.api_secret,
@@ -252,7 +252,7 @@ def test_the_operations_table_carries_each_parameters_constraints() -> None:
 
 
 def test_a_schema_keyword_the_client_cannot_enforce_stops_generation() -> None:
-    bundle = yaml.safe_load((SPECS / "binance" / "openapi.yaml").read_text(encoding="utf-8"))
+    bundle = copy.deepcopy(load_bundle("binance"))
     schema = bundle["paths"]["/sapi/v1/margin/maxBorrowable"]["get"]["parameters"][2]["schema"]
     schema["exclusiveMaximum"] = 60_001
     with pytest.raises(

@@ -6,7 +6,7 @@ import copy
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any, Final
 
 import yaml
@@ -17,7 +17,6 @@ from ._refs import follow
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 
 EXCHANGES: Final = ("backpack", "binance", "okx")
-SPECS_DIR: Final = Path(__file__).resolve().parents[2] / "specs"
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch")
 
 # The signature itself is a request parameter on Binance but is not an auth-parameter in the spec (the
@@ -178,13 +177,15 @@ def _request_document(exchange: str, document: dict[str, Any]) -> dict[str, Any]
 
 @cache
 def load_exchange_spec(exchange: str) -> ExchangeSpec:
-    """Read ``specs/<exchange>/openapi.yaml`` (once per process) and build its routing table and validators.
+    """Read the bundle ``<exchange>_client/openapi.yaml`` (package data; once per process) and build its routing
+    table and validators.
 
     Raises ``ValueError`` for an unknown exchange and ``SpecError`` if an operation cannot be served.
     """
     if exchange not in EXCHANGES:
         raise ValueError(f"unknown exchange {exchange!r}; expected one of {', '.join(EXCHANGES)}")
-    document: dict[str, Any] = yaml.safe_load((SPECS_DIR / exchange / "openapi.yaml").read_text(encoding="utf-8"))
+    text = resources.files(f"{exchange}_client").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
     operations = tuple(
         _operation(exchange, document, method, path, item[method])
         for path, item in document["paths"].items()

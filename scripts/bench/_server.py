@@ -44,14 +44,14 @@ def _body(example: Any, content_type: str) -> bytes:
     return json.dumps(example, separators=(",", ":")).encode("utf-8")
 
 
-def canned_responses(specs_root: Path = REPO / "specs") -> dict[tuple[bytes, bytes], tuple[bytes, bytes]]:
+def canned_responses(generated_root: Path = REPO / "generated") -> dict[tuple[bytes, bytes], tuple[bytes, bytes]]:
     """Map ``(METHOD, path)`` of every operation in the bundled specs to ``(content type, body)`` of its 200 example.
 
     Raises ``KeyError`` if an operation documents no 200 example (the bundler and the sandbox require one).
     """
     answers: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
     for exchange in EXCHANGES:
-        document = yaml.safe_load((specs_root / exchange / "openapi.yaml").read_text(encoding="utf-8"))
+        document = yaml.safe_load((generated_root / f"{exchange}_client" / "openapi.yaml").read_text(encoding="utf-8"))
         for path, item in document["paths"].items():
             for method in _METHODS:
                 if method not in item:

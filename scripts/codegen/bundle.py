@@ -2,8 +2,8 @@
 
 Input layout, per exchange: ``specs/<exchange>/_base.yaml`` (info, servers, security schemes, shared
 components) and ``specs/<exchange>/endpoints/*.yaml`` (one documented endpoint each, every one a valid
-OpenAPI document on its own). Output: ``specs/<exchange>/openapi.yaml``, which the generator and other
-tools (mock servers, fuzzers, other generators) consume.
+OpenAPI document on its own). Output: one document, which :mod:`scripts.codegen.generate` hands to the
+generator and ships as ``generated/<exchange>_client/openapi.yaml`` (the sandbox, fuzzers and other tools read it).
 
 The bundle is deterministic: inputs are read in sorted order, ``paths`` and each ``components`` section
 are sorted by name, top-level keys follow a fixed order, and everything inside an operation or schema
@@ -14,8 +14,6 @@ Every refusal is a :class:`BundleError` whose message starts with the offending 
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-__all__ = ["BASE_FILE", "BUNDLE_FILE", "BundleError", "bundle_exchange", "dump_bundle", "exchange_dirs", "main"]
+__all__ = ["BASE_FILE", "BUNDLE_FILE", "BundleError", "bundle_exchange", "dump_bundle", "exchange_dirs"]
 
 BASE_FILE = "_base.yaml"
 BUNDLE_FILE = "openapi.yaml"
@@ -271,23 +269,3 @@ def dump_bundle(bundle: Document, exchange: str) -> str:
     )
     body = yaml.safe_dump(bundle, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
     return header + body
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Bundle every exchange under ``--specs`` and write each ``openapi.yaml``; exit 1 on a refusal."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--specs", type=Path, default=Path("specs"))
-    args = parser.parse_args(argv)
-    try:
-        for exchange_dir in exchange_dirs(args.specs):
-            text = dump_bundle(bundle_exchange(exchange_dir), exchange_dir.name)
-            (exchange_dir / BUNDLE_FILE).write_text(text, encoding="utf-8")
-            print(f"bundled {exchange_dir / BUNDLE_FILE}")
-    except BundleError as exc:
-        print(f"bundle refused: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
