@@ -8,6 +8,7 @@ comparer treats as "nothing to compare", never as "absent".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 __all__ = ["Difference", "Field", "FieldType", "PageOperation", "Unreadable", "render"]
 
@@ -51,6 +52,12 @@ class Field:
     (query, header, path, cookie), ``None`` for body and response fields and for page parameters whose
     location the page leaves open. ``origin`` is ``x-signing.auth-parameters`` for a spec parameter the auth
     hook adds, so messages say where to edit it; it is empty otherwise.
+
+    ``enum`` is an explicit value list (a page's list lines, a spec's ``enum``). ``described`` is the values
+    a description names in prose (a page's "`a` or `b`", a spec description's "(`a`, `b`)"), a weaker claim
+    the comparer uses only where the other side has a list. ``conditional`` is OKX's "Conditional" (a spec
+    records it as a description starting "Conditional"). ``max_list_items`` caps a comma-separated value
+    (spec ``x-max-list-items``); ``minimum``, ``maximum`` and ``default`` are the value's bounds and default.
     """
 
     name: str
@@ -59,6 +66,12 @@ class Field:
     required: bool | None = None
     enum: frozenset[str] | None = None
     origin: str = ""
+    described: frozenset[str] | None = None
+    conditional: bool | None = None
+    max_list_items: int | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    default: str | None = None
 
 
 @dataclass
@@ -70,6 +83,13 @@ class PageOperation:
     statuses); an empty list means the source gives the list and it is empty. ``body_fields`` is ``None`` when
     the page does not separate body fields from parameters (Binance outside GET and DELETE). ``notes`` are
     things the reader could not check, printed but not counted as differences.
+
+    ``error_fields`` and ``media_types`` are keyed by status code: the body fields of each response other
+    than the success one, and each response's media types (a page gives them only where it shows a
+    schema). ``signed`` is whether the operation needs authentication (a page's "Authentication:
+    Required", a spec's ``security``), ``security_type`` Binance's endpoint type (``USER_DATA``),
+    ``read_only`` the spec's ``x-read-only`` or what a page's ``permission`` (OKX: Read, Trade, Withdraw)
+    implies.
     """
 
     origin: str
@@ -86,6 +106,12 @@ class PageOperation:
     keyed_on: str | None = None
     statuses: frozenset[str] | None = None
     instruction: str | None = None
+    error_fields: dict[str, list[Field]] | None = None
+    media_types: dict[str, frozenset[str]] | None = None
+    signed: bool | None = None
+    security_type: str | None = None
+    read_only: bool | None = None
+    permission: str | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -1,11 +1,13 @@
 """Reading saved exchange doc pages (Markdown) into :class:`PageOperation` for scripts/docs_check/check.py.
 
 Three layouts are known, as saved in ../shared/exchange-docs: ``redoc`` (Backpack's Redoc export: a
-``**Source:**`` link, ``##### query Parameters`` tables, ``### Responses`` with ``**200**`` blocks),
-``binance`` (developer-portal page: ``## HTTP Request``, ``## Request Weight``, a parameter table and a JSON
-response example) and ``okx`` (docs-v5 section: ``#### Rate Limit:``, ``#### HTTP Request``, request and
-response parameter tables). Binance and OKX pages carry an English body followed by a Chinese one; only the
-English part is read.
+``**Source:**`` link, ``## Authentication``, ``##### query Parameters`` tables, ``### Responses`` with
+``**200**`` blocks, each with its ``Response Schema: <media type>`` table), ``binance`` (developer-portal
+page: the endpoint type in the title, ``## HTTP Request``, ``## Request Weight``, a parameter table and a JSON
+response example) and ``okx`` (docs-v5 section: ``#### Rate Limit:``, ``#### Permission:``, ``#### HTTP
+Request``, request and response parameter tables). From each table row's description the reader also takes the
+values, comma-list size, bounds and default it states (:func:`fields_from_rows`). Binance and OKX pages carry
+an English body followed by a Chinese one; only the English part is read.
 
 Every function here is pure text processing. A page that cannot be read raises :class:`UnreadablePage`.
 """
@@ -16,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,16 +30,22 @@ __all__ = [
     "PAGE_SUFFIX",
     "Section",
     "UnreadablePage",
+    "bounds",
+    "default_value",
+    "described_values",
     "detect_layout",
     "discover_pages",
     "english_part",
     "enum_values",
     "fields_from_rows",
+    "list_limit",
     "parse_binance",
+    "parse_conditional",
     "parse_okx",
     "parse_redoc",
     "parse_required",
     "parse_type",
+    "read_only_permission",
     "read_page",
     "sections",
     "split_front_matter",
@@ -67,6 +76,45 @@ _ENUM_PREFIX = re.compile(r"enum\s*:\s*(.*)", re.IGNORECASE)
 _OKX_RATE = re.compile(r"Rate Limit:\s*(\d+)\s+requests?\s+per\s+(\d+\s*)?(second|minute|hour)s?", re.IGNORECASE)
 _OKX_RULE = re.compile(r"Rate limit rule:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _BINANCE_WEIGHT = re.compile(r"(\d+)\s*(?:\(\s*(IP|UID)\s*\))?", re.IGNORECASE)
+_BINANCE_SECURITY = re.compile(r"\((NONE|TRADE|MARGIN|USER_DATA|USER_STREAM|MARKET_DATA)\)\s*$")
+_OKX_PERMISSION = re.compile(r"^#+\s*Permission:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_MEDIA_TYPE = re.compile(r"Response Schema:\s*(\S.*?)\s*$", re.IGNORECASE)
+
+# Prose that names a description's values: two or more code spans joined by commas, slashes, pipes, "or"
+# or spaces, alone or after a label ending in a comma or colon ("Order side, `buy` or `sell`"), or in
+# parentheses closing the sentence ("Order side (`buy`, `sell`)"). "and" is not a joint: "`isolated`
+# `MARGIN` and `cross` `MARGIN`" is prose. A label giving examples ("e.g.") names examples, not values.
+_SPAN = r"`[^`]+`"
+_SPAN_LIST = rf"{_SPAN}(?:\s*(?:,\s*or\b|,|/|\||\bor\b)?\s*{_SPAN})+"
+_LABELLED_LIST = re.compile(rf"(?:(?P<label>[^`]*?)\s*[,:\uff1a]\s*)?(?P<list>{_SPAN_LIST})")
+_CLOSING_LIST = re.compile(rf"(?P<label>[^`]*?)\s*\(\s*(?P<list>{_SPAN_LIST})\s*\)")
+_EXAMPLE_MARKER = re.compile(r"\b(?:e\.?g|i\.?e|for example|for instance|such as|like|example)\b", re.IGNORECASE)
+# Sentences end at "; " or ". " before a capital: "e.g. `USDT`" and "v1.2" are not sentence ends.
+_SENTENCE_END = re.compile(r";\s*|\.\s+(?=[A-Z])")
+# A literal number, in a code span or not, not followed by a unit or a noun ("maximum 20 orders" is a
+# count of something else); "and"/"or" may follow ("max 1000 and min 1").
+_NUMBER = r"`?(-?\d+(?:,\d{3})*(?:\.\d+)?)`?(?!\.?\d)(?!\s*(?!(?:and|or)\b)[A-Za-z%])"
+_MAXIMUM = re.compile(
+    r"(?:(?:cannot|can ?not|can't|must not|may not|should not)\s+(?:be\s+)?(?:greater|larger|bigger|more)\s+than"
+    r"|(?:cannot|can ?not|can't|must not|may not|should not)\s+exceed|(?:not|no)\s+(?:greater|more)\s+than"
+    r"|at\s+most|less\s+than\s+or\s+equal\s+to|\bmax(?:imum)?\b(?:\s+value)?(?:\s+is|\s*[:=])?)\s*" + _NUMBER,
+    re.IGNORECASE,
+)
+_MINIMUM = re.compile(
+    r"(?:(?:cannot|can ?not|can't|must not|may not|should not)\s+(?:be\s+)?(?:less|smaller|lower|fewer)\s+than"
+    r"|(?:not|no)\s+(?:less|fewer)\s+than|at\s+least|greater\s+than\s+or\s+equal\s+to"
+    r"|\bmin(?:imum)?\b(?:\s+value)?(?:\s+is|\s*[:=])?)\s*" + _NUMBER,
+    re.IGNORECASE,
+)
+_DEFAULT = re.compile(
+    r"\bdefaults?\b(?:\s+value)?(?:\s+(?:is|to))?\s*[:=]?\s*(?:" + _NUMBER + r'|`([^`]+)`|"([^"]+)")',
+    re.IGNORECASE,
+)
+# A comma-separated value's size limit: "multiple instruments (no more than 5) separated with comma".
+_COMMA_LIST = re.compile(r"\bcomma", re.IGNORECASE)
+_LIST_LIMIT = re.compile(
+    r"(?:(?:no|not)\s+more\s+than|up\s+to|at\s+most|\bmax(?:imum)?\b(?:\s+of)?)\s*`?(\d+)\b", re.IGNORECASE
+)
 
 NAME_COLUMNS = ("parameter", "parameters", "name", "field")
 TYPE_COLUMNS = ("type", "types")
@@ -278,6 +326,13 @@ def parse_type(raw: str | None) -> FieldType | None:
     return FieldType(base, None, implied_format)
 
 
+def parse_conditional(raw: str | None) -> bool | None:
+    """OKX's ``Conditional`` -> True; another value :func:`parse_required` reads -> False; else ``None``."""
+    if parse_required(raw) is None:
+        return None
+    return (raw or "").strip().strip("*").lower().startswith("conditional")
+
+
 def parse_required(raw: str | None) -> bool | None:
     """``Yes``/``YES``/``required`` -> True; ``No``/``optional``/``Conditional`` -> False; else ``None``.
 
@@ -314,11 +369,85 @@ def enum_values(lines: Sequence[str]) -> frozenset[str] | None:
     return frozenset(values) if values else None
 
 
+def _sentences(lines: Sequence[str]) -> Iterator[str]:
+    for line in lines:
+        for sentence in _SENTENCE_END.split(line.strip()):
+            if sentence.strip(" ."):
+                yield sentence.strip().rstrip(".").strip()
+
+
+def described_values(lines: Sequence[str]) -> frozenset[str] | None:
+    """The values a description names in prose, or ``None`` unless exactly one sentence names them.
+
+    A sentence names values when it is a list of two or more code spans, alone or after a label ending in
+    a comma or colon (``Order side, `buy` or `sell```), or in parentheses at its end (``Order side (`buy`,
+    `sell`)``). Sentences are split at ``;`` and at ``. `` before a capital letter. Used for both pages and
+    spec descriptions.
+    """
+    found: list[frozenset[str]] = []
+    for sentence in _sentences(lines):
+        match = _LABELLED_LIST.fullmatch(sentence) or _CLOSING_LIST.fullmatch(sentence)
+        if match and not _EXAMPLE_MARKER.search(match["label"] or ""):
+            found.append(frozenset(re.findall(r"`([^`]+)`", match["list"])))
+    return found[0] if len(found) == 1 else None
+
+
+def _only(values: Sequence[str]) -> str | None:
+    """The one value a description states, ``None`` if it states none or several different ones."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _number(text: str | None) -> Decimal | None:
+    return Decimal(text.replace(",", "")) if text else None
+
+
+def list_limit(lines: Sequence[str]) -> int | None:
+    """How many comma-separated values a description allows ("(no more than 5) separated with comma").
+
+    Only a description that mentions commas states a list size; ``None`` otherwise or when it gives
+    several different sizes.
+    """
+    text = " ".join(line.strip() for line in lines)
+    if not _COMMA_LIST.search(text):
+        return None
+    limit = _only(_LIST_LIMIT.findall(text))
+    return int(limit) if limit is not None else None
+
+
+def bounds(lines: Sequence[str]) -> tuple[Decimal | None, Decimal | None]:
+    """``(minimum, maximum)`` a description states for a value ("cannot be greater than `60000`").
+
+    Inclusive bounds only, given as bare numbers (a number followed by a unit or a noun is not read). A
+    comma-list description states a list size instead (:func:`list_limit`), so no bounds. Each is ``None``
+    when not stated or stated as several different numbers.
+    """
+    text = " ".join(line.strip() for line in lines)
+    if _COMMA_LIST.search(text):
+        return None, None
+    low = _only([n.replace(",", "") for n in _MINIMUM.findall(text)])
+    high = _only([n.replace(",", "") for n in _MAXIMUM.findall(text)])
+    return _number(low), _number(high)
+
+
+def default_value(lines: Sequence[str]) -> str | None:
+    """The literal default a description states: ``default 5000``, ``Default: `FALSE```, ``defaults to "x"``.
+
+    A default that is not a literal ("The default value is the quote currency of `instId`") is not read;
+    ``None`` too when several different ones are stated.
+    """
+    text = " ".join(line.strip() for line in lines)
+    values = [number.replace(",", "") or coded or quoted for number, coded, quoted in _DEFAULT.findall(text)]
+    return _only(values)
+
+
 def fields_from_rows(rows: Sequence[Row], location: str | None) -> list[Field]:
     """Fields of one parameter table; rows prefixed ``>`` (or ``>>``...) are children of the row above.
 
     A child of an array row is named ``parent[].child``, a child of an object row ``parent.child``.
-    ``required`` is ``None`` when the table has no Required/Mandatory column.
+    ``required`` and ``conditional`` are ``None`` when the table has no Required/Mandatory column. The
+    description (its cell and continuation lines) gives the explicit and prose value lists, the comma-list
+    size, bounds and default.
     """
     fields: list[Field] = []
     parents: list[tuple[str, FieldType | None]] = []
@@ -337,14 +466,21 @@ def fields_from_rows(rows: Sequence[Row], location: str | None) -> list[Field]:
             joint = "[]." if parent_type is not None and parent_type.base == "array" else "."
             name = f"{parent_name}{joint}{name}"
         parents = [*parents[:depth], (name, field_type)]
-        description = row.cell(DESCRIPTION_COLUMNS) or ""
+        description = [row.cell(DESCRIPTION_COLUMNS) or "", *row.extra]
+        minimum, maximum = bounds(description)
         fields.append(
             Field(
                 name=name,
                 location=location,
                 type=field_type,
                 required=parse_required(row.cell(REQUIRED_COLUMNS)),
-                enum=enum_values([description, *row.extra]),
+                enum=enum_values(description),
+                described=described_values(description),
+                conditional=parse_conditional(row.cell(REQUIRED_COLUMNS)),
+                max_list_items=list_limit(description),
+                minimum=minimum,
+                maximum=maximum,
+                default=default_value(description),
             )
         )
     return fields
@@ -402,7 +538,8 @@ def _route(section: Section | None) -> tuple[str | None, str | None]:
 
 
 def parse_redoc(origin: str, exchange: str, meta: dict[str, str], body: str) -> PageOperation:
-    """Read a Redoc export page (Backpack): route, instruction, parameter tables, statuses, 200 fields.
+    """Read a Redoc export page (Backpack): route, instruction, authentication, parameter tables, statuses,
+    and each status's schema table and media type where the page shows one.
 
     The saved pages name the method only in the title (``# GET max borrow quantity.``) and give no path;
     a Redoc ``get /api/...`` line is used when present. Raises :class:`UnreadablePage` when the page gives
@@ -422,6 +559,7 @@ def parse_redoc(origin: str, exchange: str, meta: dict[str, str], body: str) -> 
     instruction = _INSTRUCTION.search(body)
     page.instruction = instruction[1] if instruction else None
     found = sections(body)
+    page.signed = _authentication(_find(found, "authentication"))
     for section in found:
         where = re.fullmatch(r"(query|header|path|cookie) parameters", section.title.lower())
         if where:
@@ -430,12 +568,25 @@ def parse_redoc(origin: str, exchange: str, meta: dict[str, str], body: str) -> 
             page.body_fields = _table_fields(section, None)
     responses = _find(found, "responses")
     if responses is not None:
-        page.statuses, page.response_fields = _redoc_responses(responses)
+        _read_redoc_responses(page, responses)
     return page
 
 
-def _redoc_responses(section: Section) -> tuple[frozenset[str], list[Field]]:
-    """Statuses listed as ``**NNN**`` lines, and the fields of the lowest 2xx status's schema table."""
+def _authentication(section: Section | None) -> bool | None:
+    """Whether a Redoc "Authentication" section says the endpoint is private: "Required (Private Endpoint)"."""
+    text = " ".join(line.strip() for line in section.lines if line.strip()).lower() if section else ""
+    if text.startswith("required"):
+        return True
+    if text.startswith(("none", "not required", "public")):
+        return False
+    return None
+
+
+def _read_redoc_responses(page: PageOperation, section: Section) -> None:
+    """Set the page's statuses (``**NNN**`` lines) and, per status showing a schema, its media type and fields.
+
+    The lowest 2xx status's fields are the ``response_fields``; the others' go to ``error_fields``.
+    """
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in section.lines:
@@ -445,13 +596,23 @@ def _redoc_responses(section: Section) -> tuple[frozenset[str], list[Field]]:
         elif current is not None:
             current.append(line)
     success = sorted(code for code in blocks if code.startswith("2"))
-    lines = blocks[success[0]] if success else []
-    fields = [field for rows in tables(lines) for field in fields_from_rows(rows, None)]
-    return frozenset(blocks), fields
+    page.statuses = frozenset(blocks)
+    page.response_fields, page.error_fields, page.media_types = [], {}, {}
+    for code, lines in blocks.items():
+        media = next((m[1] for m in map(_MEDIA_TYPE.search, lines) if m), None)
+        if media is not None:
+            page.media_types[code] = frozenset({media})
+        found = tables(lines)
+        fields = [field for rows in found for field in fields_from_rows(rows, None)]
+        if success and code == success[0]:
+            page.response_fields = fields
+        elif found:
+            page.error_fields[code] = fields
 
 
 def parse_binance(origin: str, exchange: str, meta: dict[str, str], body: str) -> PageOperation:
-    """Read a Binance developer-portal page: route, weight and its key, parameters, example response.
+    """Read a Binance developer-portal page: route, endpoint security type (the title's ``(USER_DATA)``),
+    weight and its key, parameters, example response.
 
     Parameters are in the query for GET and DELETE; for other methods Binance accepts them in the query or
     the body, so their location is left open (``None``) and ``body_fields`` is ``None``. Response fields
@@ -463,6 +624,9 @@ def parse_binance(origin: str, exchange: str, meta: dict[str, str], body: str) -
     if method is None:
         raise UnreadablePage("Binance page without an HTTP request line (GET `/path`)")
     page = PageOperation(origin=origin, exchange=exchange, method=method, path=path, source_url=meta.get("source_url"))
+    title = next((section.title for section in found if section.level == 1), "")
+    security = _BINANCE_SECURITY.search(title)
+    page.security_type = security[1] if security else None
     weight_section = _find(found, "request weight")
     if weight_section is not None:
         weight = _BINANCE_WEIGHT.search("\n".join(weight_section.lines))
@@ -567,7 +731,7 @@ def _json_fields(value: Any, prefix: str) -> list[Field]:
 
 
 def parse_okx(origin: str, exchange: str, meta: dict[str, str], body: str) -> PageOperation:
-    """Read an OKX docs-v5 section: route, rate limit and rule, request and response parameter tables.
+    """Read an OKX docs-v5 section: route, rate limit and rule, permission, request and response tables.
 
     Request parameters are query parameters for GET and DELETE and body fields otherwise. Response fields
     are the items of the envelope's ``data``, as OKX documents them. Raises :class:`UnreadablePage`
@@ -586,6 +750,10 @@ def parse_okx(origin: str, exchange: str, meta: dict[str, str], body: str) -> Pa
     if rule:
         text = rule[1].strip().lower()
         page.keyed_on = KEYED_ON.get(text, text)
+    permission = _OKX_PERMISSION.search(body)
+    if permission:
+        page.permission = permission[1]
+        page.read_only = read_only_permission(permission[1])
     request = _table_fields(_find(found, "request parameters"), "query" if method in QUERY_METHODS else None)
     if method in QUERY_METHODS:
         page.parameters = request or []
@@ -593,6 +761,18 @@ def parse_okx(origin: str, exchange: str, meta: dict[str, str], body: str) -> Pa
         page.body_fields = request or []
     page.response_fields = _table_fields(_find(found, "response parameters"), None)
     return page
+
+
+def read_only_permission(permission: str) -> bool | None:
+    """What an OKX permission implies for ``x-read-only``: Read -> True; Trade or Withdraw -> False; else None.
+
+    A key with only Read permission cannot change anything, so such an endpoint only reads; one that needs
+    Trade or Withdraw permission is taken to change state (retrying it could act twice).
+    """
+    words = set(re.findall(r"[a-z]+", permission.lower()))
+    if words & {"trade", "withdraw"}:
+        return False
+    return True if "read" in words else None
 
 
 Parser = Callable[[str, str, dict[str, str], str], PageOperation]

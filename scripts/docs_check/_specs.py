@@ -7,12 +7,15 @@ The endpoint files, not the bundle, are read so that every difference can name t
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
 from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
+from scripts.docs_check._pages import described_values
 
 __all__ = ["AUTH_ORIGIN", "ENVELOPES", "SpecError", "load_specs", "schema_fields", "schema_type", "spec_operations"]
 
@@ -23,6 +26,10 @@ AUTH_ORIGIN = "x-signing.auth-parameters"
 # pages document the items.
 ENVELOPES = {"okx": "data"}
 _MAX_DEPTH = 32
+# OKX's "Conditional" has no schema keyword; the specs start such a parameter's description with it.
+_CONDITIONAL = re.compile(r"\s*conditional\b", re.IGNORECASE)
+# The safe C loader when PyYAML has it: the same documents, read about ten times faster.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Document = dict[str, Any]
 
@@ -101,6 +108,37 @@ def _enum(doc: Document, schema: Any) -> frozenset[str] | None:
     return frozenset(_value_text(v) for v in values) if isinstance(values, list) else None
 
 
+def _decimal(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class _Facts(TypedDict):
+    described: frozenset[str] | None
+    conditional: bool
+    max_list_items: int | None
+    minimum: Decimal | None
+    maximum: Decimal | None
+    default: str | None
+
+
+def _facts(node: Document, description: Any = None) -> _Facts:
+    """The :class:`Field` keywords a schema (or an inline auth parameter) and its description give.
+
+    ``description`` is the parameter's own one when it has one, else the schema's.
+    """
+    text = description if isinstance(description, str) else node.get("description")
+    text = text if isinstance(text, str) else ""
+    limit = node.get("x-max-list-items")
+    return {
+        "described": described_values(text.splitlines()),
+        "conditional": bool(_CONDITIONAL.match(text)),
+        "max_list_items": _int_or_none(limit),
+        "minimum": _decimal(node.get("minimum")),
+        "maximum": _decimal(node.get("maximum")),
+        "default": _value_text(node["default"]) if node.get("default") is not None else None,
+    }
+
+
 def schema_fields(doc: Document, schema: Any, prefix: str = "", depth: int = 0) -> list[Field]:
     """Dotted fields of an object schema, nested ones included (``supCollateral[].ccy``).
 
@@ -118,7 +156,15 @@ def schema_fields(doc: Document, schema: Any, prefix: str = "", depth: int = 0) 
     for name, prop in _mapping(resolved.get("properties")).items():
         full = f"{prefix}{name}"
         prop_type = schema_type(doc, prop)
-        fields.append(Field(name=full, type=prop_type, required=name in required, enum=_enum(doc, prop)))
+        fields.append(
+            Field(
+                name=full,
+                type=prop_type,
+                required=name in required,
+                enum=_enum(doc, prop),
+                **_facts(_merged(doc, prop)),
+            )
+        )
         if prop_type is not None and prop_type.base == "object":
             fields += schema_fields(doc, prop, f"{full}.", depth + 1)
         elif prop_type is not None and prop_type.base == "array":
@@ -147,6 +193,7 @@ def _parameters(doc: Document, path_item: Document, operation: Document) -> list
             type=schema_type(doc, schema),
             required=bool(param.get("required", where == "path")),
             enum=_enum(doc, schema),
+            **_facts(_merged(doc, schema), param.get("description")),
         )
     fields = list(by_key.values())
     for raw in _mapping(operation.get("x-signing")).get("auth-parameters") or []:
@@ -160,18 +207,25 @@ def _parameters(doc: Document, path_item: Document, operation: Document) -> list
                 required=bool(auth.get("required", False)),
                 enum=frozenset(_value_text(v) for v in values) if isinstance(values, list) else None,
                 origin=AUTH_ORIGIN,
+                **_facts(auth),
             )
         )
     return fields
 
 
+def _success_code(responses: Document) -> str | None:
+    """The 200 response's code, else the lowest 2xx one, else ``None``."""
+    codes = sorted(str(code) for code in responses if str(code).startswith("2"))
+    return "200" if "200" in codes else codes[0] if codes else None
+
+
 def _success_schema(doc: Document, exchange: str, responses: Document) -> Any:
-    """The 200 (else lowest 2xx) response's schema, unwrapped from the exchange's envelope if it has one."""
+    """The success response's schema, unwrapped from the exchange's envelope if it has one."""
     by_code = {str(code): response for code, response in responses.items()}
-    codes = sorted(code for code in by_code if code.startswith("2"))
-    if not codes:
+    code = _success_code(responses)
+    if code is None:
         return None
-    schema = _first_schema(doc, by_code["200" if "200" in by_code else codes[0]])
+    schema = _first_schema(doc, by_code[code])
     envelope = ENVELOPES.get(exchange)
     if envelope and schema is not None:
         wrapped = _mapping(_merged(doc, schema).get("properties")).get(envelope)
@@ -184,11 +238,31 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _error_fields(doc: Document, responses: Document) -> dict[str, list[Field]]:
+    """Fields of each response other than the success one that has a schema, keyed by status code."""
+    success = _success_code(responses)
+    fields: dict[str, list[Field]] = {}
+    for code, response in responses.items():
+        schema = _first_schema(doc, response)
+        if str(code) != success and schema is not None:
+            fields[str(code)] = schema_fields(doc, schema)
+    return fields
+
+
+def _media_types(doc: Document, responses: Document) -> dict[str, frozenset[str]]:
+    """The media types of each response's ``content``, keyed by status code."""
+    return {
+        str(code): frozenset(str(media) for media in _mapping(_mapping(_resolve(doc, response)).get("content")))
+        for code, response in responses.items()
+    }
+
+
 def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOperation]:
     """Every operation of one endpoint document, as :class:`PageOperation` with ``origin`` the file label.
 
     Statuses are the response codes without ``x-documented-on`` (those come from an exchange's general
-    error docs, not from the endpoint's page). Raises :class:`SpecError` on a broken ``$ref``.
+    error docs, not from the endpoint's page). ``signed`` is whether the operation (else the document)
+    has a non-empty ``security``. Raises :class:`SpecError` on a broken ``$ref``.
     """
     operations = []
     for path, raw_item in _mapping(doc.get("paths")).items():
@@ -202,8 +276,11 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
             body_schema = _first_schema(doc, operation.get("requestBody")) if "requestBody" in operation else None
             response_schema = _success_schema(doc, exchange, responses)
             keyed_on = rate.get("keyed-on")
-            instruction = _mapping(operation.get("x-signing")).get("instruction")
+            signing = _mapping(operation.get("x-signing"))
+            instruction, security_type = signing.get("instruction"), signing.get("security-type")
             url = _mapping(operation.get("externalDocs")).get("url")
+            security = operation.get("security", doc.get("security"))
+            read_only = operation.get("x-read-only")
             operations.append(
                 PageOperation(
                     origin=origin,
@@ -224,6 +301,11 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
                         if str(code)[:1].isdigit() and "x-documented-on" not in _mapping(_resolve(doc, response))
                     ),
                     instruction=instruction if isinstance(instruction, str) else None,
+                    error_fields=_error_fields(doc, responses),
+                    media_types=_media_types(doc, responses),
+                    signed=bool(security),
+                    security_type=security_type if isinstance(security_type, str) else None,
+                    read_only=read_only if isinstance(read_only, bool) else None,
                 )
             )
     return operations
@@ -241,7 +323,7 @@ def load_specs(specs_root: Path) -> tuple[list[PageOperation], list[Unreadable]]
         for file in sorted(endpoints.glob("*.yaml")):
             label = file.relative_to(specs_root.parent).as_posix()
             try:
-                doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+                doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
                 if not isinstance(doc, dict):
                     raise SpecError("not an OpenAPI document (top level is not a mapping)")
                 operations += spec_operations(doc, exchange, label)

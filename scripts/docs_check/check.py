@@ -14,12 +14,22 @@ else by method and path. The two are then compared and every disagreement printe
 What is compared, and the rules that keep the current pages and specs at zero differences:
 
 * Method, path, source URL (``externalDocs.url``), Backpack's ``x-signing.instruction``.
+* Access: Backpack's "Authentication: Required" against a non-empty ``security``; the endpoint type in a
+  Binance title ("Query Max Borrow (USER_DATA)") against ``x-signing.security-type`` (a page's NONE
+  matches a spec without one); an OKX "Permission:" against ``x-read-only``: Read means true, Trade or
+  Withdraw false.
 * Parameters against the operation's ``parameters`` plus ``x-signing.auth-parameters`` (what the auth hook
-  adds): presence, location, type, required, and the enum where the page lists values. Request body
-  fields likewise, nested ones as ``supCollateral[].ccy``.
+  adds): presence, location, type, required, OKX's Conditional, and the enum where the page lists values.
+  Request body fields likewise, nested ones as ``supCollateral[].ccy``. Where the page states them, also:
+  a comma list's size ("(no more than 5) separated with comma") against ``x-max-list-items``; inclusive
+  bounds ("cannot be greater than `60000`", "maximum 60000") against ``minimum``/``maximum``; a literal
+  default ("default 5000") against ``default``.
 * Response fields of the success (200) response against the page's: presence, type, and required where
   the page says (Backpack). OKX pages document the items of the envelope's ``data``. Values a page lists
-  for a response field are not compared: our specs keep such fields plain strings on purpose.
+  for a response field are compared with the values the spec field's description names ("Order side
+  (`buy`, `sell`)"): the bundler keeps response fields plain strings, so the description is where they live.
+* For each status a page shows a schema for (Backpack): its media type (``content``'s key) and, for
+  statuses other than the success one, its body fields, compared as response fields are.
 * ``x-rate-limit``: limit and window (OKX), weight (Binance) and what the limit is keyed on.
 * Statuses the page lists (Backpack) against the spec's response codes without ``x-documented-on``.
 
@@ -27,7 +37,24 @@ Judgement calls:
 
 * A value the page does not state is not compared (a missing OKX weight, Backpack's absent rate limit,
   a bare ``String`` against a spec's ``string <decimal>``: formats are compared only when the page names
-  one). A list the page does give (parameters, fields, statuses) is compared in both directions.
+  one; a page that stops mentioning a list size). A list the page does give (parameters, fields, statuses)
+  is compared in both directions.
+* Value lists: a page's explicit list (a line of code spans only, lines starting with a code span and a
+  colon, Redoc's ``Enum:``) is compared even against a spec with none. Values a page only names in prose
+  (one sentence that is a list of two or more code spans joined by commas, slashes, pipes, "or" or spaces,
+  alone, after a label ending in a comma or colon, or in closing parentheses) are compared only where the
+  spec has a list, since prose mentioning code spans is often not a value list. "and" is not a joint, a
+  label saying "e.g." names examples, and bare words ("buy/sell" without code spans) are not read.
+* Conditional: OKX's "Conditional" is not a schema keyword; the specs record it as a description starting
+  "Conditional". It is compared only when the required flags agree, so one page change is one line.
+* Numbers are read only as bare literals: one followed by a unit or a noun ("maximum 20 orders", "30000
+  ms") is not a bound, a description stating two different values for one fact states none, and a
+  description about a comma list states a list size, not bounds. Bounds are compared only for integer and
+  number spec types (amounts are decimal strings, which cannot carry them); defaults only for
+  ``x-signing.auth-parameters``, since the bundler refuses ``default`` on parameters (the generated code
+  would always send it).
+* An OKX page needing Trade or Withdraw permission is taken to change state: ``x-read-only: true`` makes
+  the client retry the call, which could then act twice.
 * One unmatched page field and one unmatched spec field in the same place (same location, same parent) are
   reported as a single rename, not as one missing and one extra field.
 * A page with no matching spec operation is a difference, named against ``specs/<exchange>/endpoints/``
@@ -37,6 +64,10 @@ Judgement calls:
   only for exchanges that have at least one page in the folder.
 * A page that cannot be read (empty, binary, no known layout) is reported as one ``unreadable`` line and
   counts as a failure, because its operation went unchecked; the other pages are still compared.
+
+Not compared, on purpose: descriptions and status wording (the specs rephrase them), examples (illustrative;
+their field names are compared where the page's only field list is its example), ``pattern`` and
+``minLength`` (no page states them), and any value the specs have no place for.
 
 Exit status: 0 when nothing differs, 1 when anything differs or could not be read, 2 on a usage error
 (folder missing, or holding no ``*.md`` page).
@@ -48,12 +79,13 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from scripts.docs_check._model import Difference, Field, FieldType, PageOperation, Unreadable, render
 from scripts.docs_check._pages import UnreadablePage, discover_pages, read_page
-from scripts.docs_check._specs import load_specs
+from scripts.docs_check._specs import AUTH_ORIGIN, load_specs
 
 __all__ = [
     "SPECS_ROOT",
@@ -74,6 +106,8 @@ __all__ = [
 SPECS_ROOT = Path(__file__).resolve().parents[2] / "specs"
 # (PageOperation attribute, key under x-rate-limit) of the rate-limit facts a page may state.
 RATE_LIMIT_KEYS = (("rate_limit", "limit"), ("window_ms", "window-ms"), ("weight", "weight"), ("keyed_on", "keyed-on"))
+# Spec types that can carry minimum and maximum (amounts are decimal strings, which cannot).
+NUMERIC_TYPES = ("integer", "number")
 
 Finding = tuple[str, object, object]
 
@@ -197,7 +231,7 @@ def _reparent(field: Field, old: str, new: str) -> Field:
     return field
 
 
-def _compare_pair(kind: str, page: Field, spec: Field, compare_enums: bool) -> Iterator[Finding]:
+def _compare_pair(kind: str, page: Field, spec: Field, response: bool) -> Iterator[Finding]:
     label = _label(kind, spec)
     if not _same_name(page, spec):
         yield f"{label}: name", page.name, spec.name
@@ -207,18 +241,63 @@ def _compare_pair(kind: str, page: Field, spec: Field, compare_enums: bool) -> I
         yield f"{label}: type", page.type, spec.type
     if page.required is not None and page.required != bool(spec.required):
         yield f"{label}: required", page.required, bool(spec.required)
-    if compare_enums and page.enum is not None and page.enum != spec.enum:
-        yield f"{label}: enum", page.enum, spec.enum
+    elif page.conditional is not None and page.conditional != bool(spec.conditional):
+        # Only once the required flags agree: "Conditional" -> "Yes" is one change, reported as one line.
+        yield f"{label}: conditional", page.conditional, bool(spec.conditional)
+    for what, page_value, spec_value in (*_compare_values(page, spec, response), *_compare_limits(page, spec)):
+        yield f"{label}: {what}", page_value, spec_value
+
+
+def _compare_values(page: Field, spec: Field, response: bool) -> Iterator[Finding]:
+    """The page's value list against the spec's: its ``enum`` or, for a response field (which the bundler
+    keeps a plain string), the values its description names.
+
+    A page's explicit list is compared even when the spec has none; values the page only names in prose
+    are compared only against a spec that has a list, since prose is the weaker reading.
+    """
+    page_values = page.enum if page.enum is not None else page.described
+    if page_values is None:
+        return
+    spec_values, what = spec.enum, "enum"
+    if response and spec.enum is None:
+        spec_values, what = spec.described, "description values"
+    if (page.enum is not None or spec_values is not None) and page_values != spec_values:
+        yield what, page_values, spec_values
+
+
+def _compare_limits(page: Field, spec: Field) -> Iterator[Finding]:
+    """List size, bounds and default, each where the page states it and the spec has a place for it."""
+    if page.max_list_items is not None and page.max_list_items != spec.max_list_items:
+        yield "x-max-list-items", page.max_list_items, spec.max_list_items
+    if spec.type is not None and spec.type.base in NUMERIC_TYPES:
+        if page.minimum is not None and page.minimum != spec.minimum:
+            yield "minimum", page.minimum, spec.minimum
+        if page.maximum is not None and page.maximum != spec.maximum:
+            yield "maximum", page.maximum, spec.maximum
+    # Only auth parameters carry a default: the bundler refuses one on a parameter (it would always be sent).
+    if page.default is not None and spec.origin == AUTH_ORIGIN and not _same_literal(page.default, spec.default):
+        yield "default", page.default, spec.default
+
+
+def _same_literal(page: str, spec: str | None) -> bool:
+    """Whether two literals are equal, as numbers when both are numbers ("5000" and "5000.0")."""
+    if spec is None:
+        return False
+    try:
+        return Decimal(page) == Decimal(spec)
+    except InvalidOperation:
+        return page == spec
 
 
 def compare_fields(
-    kind: str, page_fields: Sequence[Field], spec_fields: Sequence[Field], compare_enums: bool = True
+    kind: str, page_fields: Sequence[Field], spec_fields: Sequence[Field], response: bool = False
 ) -> Iterator[Finding]:
     """Yield ``(what, page value, spec value)`` for each way two field lists disagree.
 
     Fields are paired by name and location, then by name alone (a location difference), then as renames
     (one unmatched field on each side in the same place). Each pair is compared on what the page states;
-    unpaired fields are reported as present on one side and absent on the other.
+    unpaired fields are reported as present on one side and absent on the other. ``response`` says the
+    fields are a response body's, whose values a spec lists in descriptions rather than in an ``enum``.
     """
     page_left, spec_left = list(page_fields), list(spec_fields)
     pairs = [
@@ -227,7 +306,7 @@ def compare_fields(
     ]
     pairs += _pair_renames(page_left, spec_left)
     for page, spec in pairs:
-        yield from _compare_pair(kind, page, spec, compare_enums)
+        yield from _compare_pair(kind, page, spec, response)
     for page in page_left:
         yield f"{kind} {page.name}", "present", "absent"
     for spec in spec_left:
@@ -243,6 +322,7 @@ def _compare_operation(page: PageOperation, spec: PageOperation) -> Iterator[Fin
         yield "externalDocs.url", page.source_url, spec.source_url
     if page.instruction is not None and page.instruction != spec.instruction:
         yield "x-signing.instruction", page.instruction, spec.instruction
+    yield from _compare_access(page, spec)
     for attribute, key in RATE_LIMIT_KEYS:
         page_value = getattr(page, attribute)
         if page_value is not None and page_value != getattr(spec, attribute):
@@ -253,6 +333,37 @@ def _compare_operation(page: PageOperation, spec: PageOperation) -> Iterator[Fin
             yield f"response status {code}", "present", "absent"
         for code in sorted(spec_statuses - page.statuses):
             yield f"response status {code}", "absent", "present"
+    yield from _compare_responses(page, spec)
+
+
+def _compare_access(page: PageOperation, spec: PageOperation) -> Iterator[Finding]:
+    """Authentication, Binance's security type and what an OKX permission implies for ``x-read-only``."""
+    if page.signed is not None and page.signed != spec.signed:
+        yield "security", _signed(page.signed), _signed(spec.signed)
+    # A public Binance endpoint is NONE on the page and has no x-signing in the spec.
+    if page.security_type is not None and page.security_type != (spec.security_type or "NONE"):
+        yield "x-signing.security-type", page.security_type, spec.security_type
+    if page.read_only is not None and page.read_only != spec.read_only:
+        yield "x-read-only", f"{render(page.read_only)} (Permission: {page.permission})", spec.read_only
+
+
+def _signed(signed: bool | None) -> str:
+    return "required" if signed else "none"
+
+
+def _compare_responses(page: PageOperation, spec: PageOperation) -> Iterator[Finding]:
+    """Media types and error bodies of the statuses the page shows a schema for.
+
+    Only statuses the spec documents for this page are compared; a missing one is already a status line.
+    """
+    documented = spec.statuses or frozenset()
+    for code, media in sorted((page.media_types or {}).items()):
+        spec_media = (spec.media_types or {}).get(code, frozenset())
+        if code in documented and not media <= spec_media:
+            yield f"response {code} media type", media, spec_media
+    for code, fields in sorted((page.error_fields or {}).items()):
+        if code in documented:
+            yield from compare_fields(f"response {code} field", fields, (spec.error_fields or {}).get(code, []), True)
 
 
 def compare(page: PageOperation, spec: PageOperation) -> Iterator[Difference]:
@@ -268,7 +379,7 @@ def compare(page: PageOperation, spec: PageOperation) -> Iterator[Difference]:
     if page.body_fields is not None:
         findings += compare_fields("body field", page.body_fields, spec.body_fields or [])
     if page.response_fields is not None:
-        findings += compare_fields("response field", page.response_fields, spec.response_fields or [], False)
+        findings += compare_fields("response field", page.response_fields, spec.response_fields or [], True)
     for what, page_value, spec_value in findings:
         yield Difference(page.origin, spec.origin, what, render(page_value), render(spec_value))
 
