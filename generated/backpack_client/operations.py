@@ -101,7 +101,8 @@ class Operation(NamedTuple):
     """One operation: where it lives, whether it is signed or only reads, its documented rate limit, the
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
-    body (``response``: empty when the body is not JSON)."""
+    body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
 
     operation_id: str
     tag: str
@@ -115,6 +116,7 @@ class Operation(NamedTuple):
     body: Param | None
     response_status: int
     response: tuple[ResponseField, ...]
+    examples: tuple[tuple[str, object], ...] = ()
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -137,6 +139,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("maxBorrowQuantity", "string", format="decimal"),
             ResponseField("symbol", "string"),
         ),
+        examples=(("symbol", "USDC"),),
     ),
     Operation(
         operation_id="get_max_withdrawal_quantity",
@@ -163,6 +166,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("maxWithdrawalQuantity", "string", format="decimal"),
             ResponseField("symbol", "string"),
         ),
+        examples=(("symbol", "USDC"), ("autoBorrow", True), ("autoLendRedeem", False)),
     ),
     Operation(
         operation_id="get_server_time",
@@ -177,6 +181,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         body=None,
         response_status=200,
         response=(),
+        examples=(),
     ),
 )
 

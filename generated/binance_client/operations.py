@@ -101,7 +101,8 @@ class Operation(NamedTuple):
     """One operation: where it lives, whether it is signed or only reads, its documented rate limit, the
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
-    body (``response``: empty when the body is not JSON)."""
+    body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
 
     operation_id: str
     tag: str
@@ -115,6 +116,7 @@ class Operation(NamedTuple):
     body: Param | None
     response_status: int
     response: tuple[ResponseField, ...]
+    examples: tuple[tuple[str, object], ...] = ()
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -134,6 +136,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("", "object"),
             ResponseField("serverTime", "integer", format="int64"),
         ),
+        examples=(),
     ),
     Operation(
         operation_id="query_max_borrow",
@@ -172,6 +175,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("amount", "string", format="decimal"),
             ResponseField("borrowLimit", "string", required=False, format="decimal"),
         ),
+        examples=(("asset", "BTC"), ("isolatedSymbol", "BTCUSDT"), ("recvWindow", 5000)),
     ),
 )
 

@@ -101,7 +101,8 @@ class Operation(NamedTuple):
     """One operation: where it lives, whether it is signed or only reads, its documented rate limit, the
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
-    body (``response``: empty when the body is not JSON)."""
+    body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
 
     operation_id: str
     tag: str
@@ -115,6 +116,7 @@ class Operation(NamedTuple):
     body: Param | None
     response_status: int
     response: tuple[ResponseField, ...]
+    examples: tuple[tuple[str, object], ...] = ()
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -171,6 +173,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("data[].ccy", "string"),
             ResponseField("data[].side", "string"),
         ),
+        examples=(("mgnMode", "cross"), ("instId", "BTC-USDT,ETH-USDT")),
     ),
     Operation(
         operation_id="max_loan_amount",
@@ -220,6 +223,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("data[].notionalUsd", "string", format="decimal"),
             ResponseField("data[].remainingQuota", "string", format="decimal"),
         ),
+        examples=(("body", {"borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}),),
     ),
     Operation(
         operation_id="get_server_time",
@@ -241,6 +245,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("data[]", "object"),
             ResponseField("data[].ts", "string", pattern="^[0-9]+$"),
         ),
+        examples=(),
     ),
 )
 

@@ -22,7 +22,15 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-__all__ = ["BASE_FILE", "BUNDLE_FILE", "BundleError", "bundle_exchange", "dump_bundle", "exchange_dirs"]
+__all__ = [
+    "BASE_FILE",
+    "BUNDLE_FILE",
+    "BundleError",
+    "bundle_exchange",
+    "dump_bundle",
+    "endpoint_sources",
+    "exchange_dirs",
+]
 
 BASE_FILE = "_base.yaml"
 BUNDLE_FILE = "openapi.yaml"
@@ -258,6 +266,18 @@ def bundle_exchange(exchange_dir: Path) -> Document:
         raise BundleError(bundle_path, f"bundle holds {count} operations for {len(endpoint_files)} endpoint files")
     _validate(bundle_path, bundle)
     return bundle
+
+
+def endpoint_sources(exchange_dir: Path) -> dict[str, Path]:
+    """``operationId -> endpoint file`` (relative to the repository root's ``specs/``' parent when possible), for
+    errors about a bundled operation that should name the file to edit."""
+    sources: dict[str, Path] = {}
+    for path in sorted((exchange_dir / ENDPOINTS_DIR).glob("*.yaml")):
+        operations = _operations(_load(path))
+        if operations:
+            shown = path.relative_to(exchange_dir.parent.parent) if exchange_dir.parent.name == "specs" else path
+            sources[str(operations[0][2].get("operationId"))] = shown
+    return sources
 
 
 def dump_bundle(bundle: Document, exchange: str) -> str:

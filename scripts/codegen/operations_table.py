@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._examples import examples_source
 from ._request_constraints import PARAM_CLASS, constraints_source
 from ._response_constraints import RESPONSE_FIELD_CLASS, response_source
 from .bundle import HTTP_METHODS
@@ -47,7 +48,8 @@ class Operation(NamedTuple):
     """One operation: where it lives, whether it is signed or only reads, its documented rate limit, the
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
-    body (``response``: empty when the body is not JSON)."""
+    body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
 
     operation_id: str
     tag: str
@@ -61,6 +63,7 @@ class Operation(NamedTuple):
     body: Param | None
     response_status: int
     response: tuple[ResponseField, ...]
+    examples: tuple[tuple[str, object], ...] = ()
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -113,6 +116,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
                 f"        body={body},\n"
                 f"        response_status={response_status!r},\n"
                 f"        response={response},\n"
+                f"        examples={examples_source(bundle, route, method)},\n"
                 "    ),\n"
             )
             instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")

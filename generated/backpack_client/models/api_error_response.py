@@ -4,13 +4,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 T = TypeVar("T", bound="ApiErrorResponse")
 
 
-@_attrs_define
 class ApiErrorResponse:
     """Error body of every failed request. `code` is one of Backpack's error codes (ACCOUNT_DEACTIVATED,
     ACCOUNT_LIQUIDATING, BORROW_LIMIT, BORROW_REQUIRES_LEND_REDEEM, FORBIDDEN, INSUFFICIENT_FUNDS, INSUFFICIENT_MARGIN,
@@ -28,9 +24,42 @@ class ApiErrorResponse:
             message (str):
     """
 
-    code: str
-    message: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "code",
+        "message",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.code,
+            self.message,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ApiErrorResponse):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"code={self.code!r}, "
+            f"message={self.message!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -55,13 +84,13 @@ class ApiErrorResponse:
 
         message = d.pop("message")
 
-        api_error_response = cls(
+        model_ = cls(
             code=code,
             message=message,
         )
 
-        api_error_response.additional_properties = d
-        return api_error_response
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

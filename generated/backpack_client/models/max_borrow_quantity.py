@@ -2,29 +2,61 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="MaxBorrowQuantity")
 
 
-@_attrs_define
 class MaxBorrowQuantity:
     """Backpack documents no response example for this endpoint; the example above is illustrative.
 
     Attributes:
-        max_borrow_quantity (str): Largest quantity that can be borrowed, as a decimal string.
+        max_borrow_quantity (Decimal): Largest quantity that can be borrowed, as a decimal string.
         symbol (str): The asset asked about.
     """
 
-    max_borrow_quantity: str
-    symbol: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "max_borrow_quantity",
+        "symbol",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_borrow_quantity: Decimal,
+        symbol: str,
+    ) -> None:
+        self.max_borrow_quantity = max_borrow_quantity
+        self.symbol = symbol
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.max_borrow_quantity,
+            self.symbol,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaxBorrowQuantity):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"max_borrow_quantity={self.max_borrow_quantity!r}, "
+            f"symbol={self.symbol!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        max_borrow_quantity = self.max_borrow_quantity
+        max_borrow_quantity = decimal_to_json(self.max_borrow_quantity)
 
         symbol = self.symbol
 
@@ -42,17 +74,17 @@ class MaxBorrowQuantity:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        max_borrow_quantity = d.pop("maxBorrowQuantity")
+        max_borrow_quantity = decimal_from_json(d.pop("maxBorrowQuantity"))
 
         symbol = d.pop("symbol")
 
-        max_borrow_quantity = cls(
+        model_ = cls(
             max_borrow_quantity=max_borrow_quantity,
             symbol=symbol,
         )
 
-        max_borrow_quantity.additional_properties = d
-        return max_borrow_quantity
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

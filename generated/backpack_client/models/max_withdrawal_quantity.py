@@ -2,35 +2,73 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="MaxWithdrawalQuantity")
 
 
-@_attrs_define
 class MaxWithdrawalQuantity:
     """Backpack documents no response example for this endpoint; the example above is illustrative.
 
     Attributes:
-        max_withdrawal_quantity (str): Largest quantity that can be withdrawn, as a decimal string.
+        max_withdrawal_quantity (Decimal): Largest quantity that can be withdrawn, as a decimal string.
         symbol (str): The asset asked about.
         auto_borrow (bool | Unset): Whether the figure assumes auto borrow.
         auto_lend_redeem (bool | Unset): Whether the figure assumes auto lend redeem.
     """
 
-    max_withdrawal_quantity: str
-    symbol: str
-    auto_borrow: bool | Unset = UNSET
-    auto_lend_redeem: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "max_withdrawal_quantity",
+        "symbol",
+        "auto_borrow",
+        "auto_lend_redeem",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_withdrawal_quantity: Decimal,
+        symbol: str,
+        auto_borrow: bool | Unset = UNSET,
+        auto_lend_redeem: bool | Unset = UNSET,
+    ) -> None:
+        self.max_withdrawal_quantity = max_withdrawal_quantity
+        self.symbol = symbol
+        self.auto_borrow = auto_borrow
+        self.auto_lend_redeem = auto_lend_redeem
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.max_withdrawal_quantity,
+            self.symbol,
+            self.auto_borrow,
+            self.auto_lend_redeem,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaxWithdrawalQuantity):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"max_withdrawal_quantity={self.max_withdrawal_quantity!r}, "
+            f"symbol={self.symbol!r}, "
+            f"auto_borrow={self.auto_borrow!r}, "
+            f"auto_lend_redeem={self.auto_lend_redeem!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        max_withdrawal_quantity = self.max_withdrawal_quantity
+        max_withdrawal_quantity = decimal_to_json(self.max_withdrawal_quantity)
 
         symbol = self.symbol
 
@@ -56,7 +94,7 @@ class MaxWithdrawalQuantity:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        max_withdrawal_quantity = d.pop("maxWithdrawalQuantity")
+        max_withdrawal_quantity = decimal_from_json(d.pop("maxWithdrawalQuantity"))
 
         symbol = d.pop("symbol")
 
@@ -64,15 +102,15 @@ class MaxWithdrawalQuantity:
 
         auto_lend_redeem = d.pop("autoLendRedeem", UNSET)
 
-        max_withdrawal_quantity = cls(
+        model_ = cls(
             max_withdrawal_quantity=max_withdrawal_quantity,
             symbol=symbol,
             auto_borrow=auto_borrow,
             auto_lend_redeem=auto_lend_redeem,
         )
 
-        max_withdrawal_quantity.additional_properties = d
-        return max_withdrawal_quantity
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

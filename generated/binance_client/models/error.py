@@ -4,13 +4,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 T = TypeVar("T", bound="Error")
 
 
-@_attrs_define
 class Error:
     """Error body: `code` is Binance's negative error code (for example -1021 timestamp outside recvWindow, -1022 invalid
     signature, -2015 invalid API key, IP or permissions, -1003 too many requests).
@@ -23,9 +19,42 @@ class Error:
             msg (str):
     """
 
-    code: int
-    msg: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "code",
+        "msg",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        code: int,
+        msg: str,
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.code,
+            self.msg,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Error):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"code={self.code!r}, "
+            f"msg={self.msg!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -50,13 +79,13 @@ class Error:
 
         msg = d.pop("msg")
 
-        error = cls(
+        model_ = cls(
             code=code,
             msg=msg,
         )
 
-        error.additional_properties = d
-        return error
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

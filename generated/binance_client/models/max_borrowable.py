@@ -2,33 +2,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="MaxBorrowable")
 
 
-@_attrs_define
 class MaxBorrowable:
     """
     Attributes:
-        amount (str): The account's current max borrowable amount, given sufficient system availability.
-        borrow_limit (str | Unset): Max borrowable amount limited by the account level (also published on the margin-fee
-            page).
+        amount (Decimal): The account's current max borrowable amount, given sufficient system availability.
+        borrow_limit (Decimal | Unset): Max borrowable amount limited by the account level (also published on the
+            margin-fee page).
     """
 
-    amount: str
-    borrow_limit: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "amount",
+        "borrow_limit",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        amount: Decimal,
+        borrow_limit: Decimal | Unset = UNSET,
+    ) -> None:
+        self.amount = amount
+        self.borrow_limit = borrow_limit
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.amount,
+            self.borrow_limit,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaxBorrowable):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"amount={self.amount!r}, "
+            f"borrow_limit={self.borrow_limit!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        amount = self.amount
+        amount = decimal_to_json(self.amount)
 
-        borrow_limit = self.borrow_limit
+        borrow_limit = decimal_to_json(self.borrow_limit)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -45,17 +75,18 @@ class MaxBorrowable:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        amount = d.pop("amount")
+        amount = decimal_from_json(d.pop("amount"))
 
-        borrow_limit = d.pop("borrowLimit", UNSET)
+        _borrow_limit = d.pop("borrowLimit", UNSET)
+        borrow_limit: Decimal | Unset = UNSET if isinstance(_borrow_limit, Unset) else decimal_from_json(_borrow_limit)
 
-        max_borrowable = cls(
+        model_ = cls(
             amount=amount,
             borrow_limit=borrow_limit,
         )
 
-        max_borrowable.additional_properties = d
-        return max_borrowable
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -4,21 +4,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 T = TypeVar("T", bound="ServerTime")
 
 
-@_attrs_define
 class ServerTime:
     """
     Attributes:
         server_time (int): Server time in Unix milliseconds.
     """
 
-    server_time: int
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "server_time",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        server_time: int,
+    ) -> None:
+        self.server_time = server_time
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.server_time,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerTime):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"server_time={self.server_time!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         server_time = self.server_time
@@ -38,12 +63,12 @@ class ServerTime:
         d = dict(src_dict)
         server_time = d.pop("serverTime")
 
-        server_time = cls(
+        model_ = cls(
             server_time=server_time,
         )
 
-        server_time.additional_properties = d
-        return server_time
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -4,15 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ErrorResponse")
 
 
-@_attrs_define
 class ErrorResponse:
     """Failed request: `code` is OKX's error code as a string (for example 50011 rate limit, 50102 timestamp expired, 50113
     invalid signature, 51000 parameter error), `msg` explains it.
@@ -26,10 +22,47 @@ class ErrorResponse:
             data (list[Any] | Unset):
     """
 
-    code: str
-    msg: str
-    data: list[Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "code",
+        "msg",
+        "data",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        msg: str,
+        data: list[Any] | Unset = UNSET,
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.data = data
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.code,
+            self.msg,
+            self.data,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorResponse):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"code={self.code!r}, "
+            f"msg={self.msg!r}, "
+            f"data={self.data!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -62,14 +95,14 @@ class ErrorResponse:
 
         data = cast(list[Any], d.pop("data", UNSET))
 
-        error_response = cls(
+        model_ = cls(
             code=code,
             msg=msg,
             data=data,
         )
 
-        error_response.additional_properties = d
-        return error_response
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

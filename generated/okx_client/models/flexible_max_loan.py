@@ -2,38 +2,78 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="FlexibleMaxLoan")
 
 
-@_attrs_define
 class FlexibleMaxLoan:
     """
     Attributes:
         borrow_ccy (str): Currency to borrow, e.g. `USDT`.
-        max_loan (str): Maximum available loan.
-        notional_usd (str): Maximum available loan notional value, unit in `USD`.
-        remaining_quota (str): Remaining quota, unit in `borrowCcy`.
+        max_loan (Decimal): Maximum available loan.
+        notional_usd (Decimal): Maximum available loan notional value, unit in `USD`.
+        remaining_quota (Decimal): Remaining quota, unit in `borrowCcy`.
     """
 
-    borrow_ccy: str
-    max_loan: str
-    notional_usd: str
-    remaining_quota: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "borrow_ccy",
+        "max_loan",
+        "notional_usd",
+        "remaining_quota",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        borrow_ccy: str,
+        max_loan: Decimal,
+        notional_usd: Decimal,
+        remaining_quota: Decimal,
+    ) -> None:
+        self.borrow_ccy = borrow_ccy
+        self.max_loan = max_loan
+        self.notional_usd = notional_usd
+        self.remaining_quota = remaining_quota
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.borrow_ccy,
+            self.max_loan,
+            self.notional_usd,
+            self.remaining_quota,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FlexibleMaxLoan):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"borrow_ccy={self.borrow_ccy!r}, "
+            f"max_loan={self.max_loan!r}, "
+            f"notional_usd={self.notional_usd!r}, "
+            f"remaining_quota={self.remaining_quota!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         borrow_ccy = self.borrow_ccy
 
-        max_loan = self.max_loan
+        max_loan = decimal_to_json(self.max_loan)
 
-        notional_usd = self.notional_usd
+        notional_usd = decimal_to_json(self.notional_usd)
 
-        remaining_quota = self.remaining_quota
+        remaining_quota = decimal_to_json(self.remaining_quota)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,21 +93,21 @@ class FlexibleMaxLoan:
         d = dict(src_dict)
         borrow_ccy = d.pop("borrowCcy")
 
-        max_loan = d.pop("maxLoan")
+        max_loan = decimal_from_json(d.pop("maxLoan"))
 
-        notional_usd = d.pop("notionalUsd")
+        notional_usd = decimal_from_json(d.pop("notionalUsd"))
 
-        remaining_quota = d.pop("remainingQuota")
+        remaining_quota = decimal_from_json(d.pop("remainingQuota"))
 
-        flexible_max_loan = cls(
+        model_ = cls(
             borrow_ccy=borrow_ccy,
             max_loan=max_loan,
             notional_usd=notional_usd,
             remaining_quota=remaining_quota,
         )
 
-        flexible_max_loan.additional_properties = d
-        return flexible_max_loan
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

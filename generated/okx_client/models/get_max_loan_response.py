@@ -4,9 +4,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 if TYPE_CHECKING:
     from ..models.max_loan import MaxLoan
 
@@ -14,7 +11,6 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="GetMaxLoanResponse")
 
 
-@_attrs_define
 class GetMaxLoanResponse:
     """
     Attributes:
@@ -23,10 +19,47 @@ class GetMaxLoanResponse:
         data (list[MaxLoan]):
     """
 
-    code: str
-    msg: str
-    data: list[MaxLoan]
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "code",
+        "msg",
+        "data",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        msg: str,
+        data: list[MaxLoan],
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.data = data
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.code,
+            self.msg,
+            self.data,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GetMaxLoanResponse):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"code={self.code!r}, "
+            f"msg={self.msg!r}, "
+            f"data={self.data!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -66,14 +99,14 @@ class GetMaxLoanResponse:
 
             data.append(data_item)
 
-        get_max_loan_response = cls(
+        model_ = cls(
             code=code,
             msg=msg,
             data=data,
         )
 
-        get_max_loan_response.additional_properties = d
-        return get_max_loan_response
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,33 +2,81 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="MaxLoan")
 
 
-@_attrs_define
 class MaxLoan:
     """
     Attributes:
         inst_id (str): Instrument ID.
         mgn_mode (str): Margin mode (`isolated`, `cross`); a plain string because OKX may add modes.
         mgn_ccy (str): Margin currency; empty when not applicable.
-        max_loan (str): Max loan.
+        max_loan (Decimal): Max loan.
         ccy (str): Currency.
         side (str): Order side (`buy`, `sell`); a plain string because OKX may add values.
     """
 
-    inst_id: str
-    mgn_mode: str
-    mgn_ccy: str
-    max_loan: str
-    ccy: str
-    side: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "inst_id",
+        "mgn_mode",
+        "mgn_ccy",
+        "max_loan",
+        "ccy",
+        "side",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        inst_id: str,
+        mgn_mode: str,
+        mgn_ccy: str,
+        max_loan: Decimal,
+        ccy: str,
+        side: str,
+    ) -> None:
+        self.inst_id = inst_id
+        self.mgn_mode = mgn_mode
+        self.mgn_ccy = mgn_ccy
+        self.max_loan = max_loan
+        self.ccy = ccy
+        self.side = side
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.inst_id,
+            self.mgn_mode,
+            self.mgn_ccy,
+            self.max_loan,
+            self.ccy,
+            self.side,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaxLoan):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"inst_id={self.inst_id!r}, "
+            f"mgn_mode={self.mgn_mode!r}, "
+            f"mgn_ccy={self.mgn_ccy!r}, "
+            f"max_loan={self.max_loan!r}, "
+            f"ccy={self.ccy!r}, "
+            f"side={self.side!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         inst_id = self.inst_id
@@ -37,7 +85,7 @@ class MaxLoan:
 
         mgn_ccy = self.mgn_ccy
 
-        max_loan = self.max_loan
+        max_loan = decimal_to_json(self.max_loan)
 
         ccy = self.ccy
 
@@ -67,13 +115,13 @@ class MaxLoan:
 
         mgn_ccy = d.pop("mgnCcy")
 
-        max_loan = d.pop("maxLoan")
+        max_loan = decimal_from_json(d.pop("maxLoan"))
 
         ccy = d.pop("ccy")
 
         side = d.pop("side")
 
-        max_loan = cls(
+        model_ = cls(
             inst_id=inst_id,
             mgn_mode=mgn_mode,
             mgn_ccy=mgn_ccy,
@@ -82,8 +130,8 @@ class MaxLoan:
             side=side,
         )
 
-        max_loan.additional_properties = d
-        return max_loan
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -16,7 +13,6 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="MaxLoanAmountRequest")
 
 
-@_attrs_define
 class MaxLoanAmountRequest:
     """
     Attributes:
@@ -24,9 +20,42 @@ class MaxLoanAmountRequest:
         sup_collateral (list[SupplementaryCollateral] | Unset): Supplementary collateral assets.
     """
 
-    borrow_ccy: str
-    sup_collateral: list[SupplementaryCollateral] | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "borrow_ccy",
+        "sup_collateral",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        borrow_ccy: str,
+        sup_collateral: list[SupplementaryCollateral] | Unset = UNSET,
+    ) -> None:
+        self.borrow_ccy = borrow_ccy
+        self.sup_collateral = sup_collateral
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.borrow_ccy,
+            self.sup_collateral,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaxLoanAmountRequest):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"borrow_ccy={self.borrow_ccy!r}, "
+            f"sup_collateral={self.sup_collateral!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         borrow_ccy = self.borrow_ccy
@@ -66,13 +95,13 @@ class MaxLoanAmountRequest:
 
                 sup_collateral.append(sup_collateral_item)
 
-        max_loan_amount_request = cls(
+        model_ = cls(
             borrow_ccy=borrow_ccy,
             sup_collateral=sup_collateral,
         )
 
-        max_loan_amount_request.additional_properties = d
-        return max_loan_amount_request
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -4,21 +4,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 T = TypeVar("T", bound="ServerTime")
 
 
-@_attrs_define
 class ServerTime:
     """
     Attributes:
         ts (str): Server time in Unix milliseconds, as a string.
     """
 
-    ts: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "ts",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        ts: str,
+    ) -> None:
+        self.ts = ts
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.ts,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerTime):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(ts={self.ts!r}, additional_properties={self.additional_properties!r})"
 
     def to_dict(self) -> dict[str, Any]:
         ts = self.ts
@@ -38,12 +58,12 @@ class ServerTime:
         d = dict(src_dict)
         ts = d.pop("ts")
 
-        server_time = cls(
+        model_ = cls(
             ts=ts,
         )
 
-        server_time.additional_properties = d
-        return server_time
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

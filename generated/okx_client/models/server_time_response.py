@@ -4,9 +4,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
 if TYPE_CHECKING:
     from ..models.server_time import ServerTime
 
@@ -14,7 +11,6 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ServerTimeResponse")
 
 
-@_attrs_define
 class ServerTimeResponse:
     """
     Attributes:
@@ -23,10 +19,47 @@ class ServerTimeResponse:
         data (list[ServerTime]):
     """
 
-    code: str
-    msg: str
-    data: list[ServerTime]
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "code",
+        "msg",
+        "data",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        msg: str,
+        data: list[ServerTime],
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.data = data
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.code,
+            self.msg,
+            self.data,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerTimeResponse):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"code={self.code!r}, "
+            f"msg={self.msg!r}, "
+            f"data={self.data!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -66,14 +99,14 @@ class ServerTimeResponse:
 
             data.append(data_item)
 
-        server_time_response = cls(
+        model_ = cls(
             code=code,
             msg=msg,
             data=data,
         )
 
-        server_time_response.additional_properties = d
-        return server_time_response
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:

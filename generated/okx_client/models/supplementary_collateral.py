@@ -2,30 +2,62 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="SupplementaryCollateral")
 
 
-@_attrs_define
 class SupplementaryCollateral:
     """
     Attributes:
         ccy (str): Currency, e.g. `BTC`.
-        amt (str): Amount, as a decimal string.
+        amt (Decimal): Amount, as a decimal string.
     """
 
-    ccy: str
-    amt: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    __slots__ = (
+        "ccy",
+        "amt",
+        "additional_properties",
+    )
+
+    def __init__(
+        self,
+        *,
+        ccy: str,
+        amt: Decimal,
+    ) -> None:
+        self.ccy = ccy
+        self.amt = amt
+        self.additional_properties: dict[str, Any] = {}
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.ccy,
+            self.amt,
+            self.additional_properties,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SupplementaryCollateral):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}("
+            f"ccy={self.ccy!r}, "
+            f"amt={self.amt!r}, "
+            f"additional_properties={self.additional_properties!r}"
+            ")"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         ccy = self.ccy
 
-        amt = self.amt
+        amt = decimal_to_json(self.amt)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -43,15 +75,15 @@ class SupplementaryCollateral:
         d = dict(src_dict)
         ccy = d.pop("ccy")
 
-        amt = d.pop("amt")
+        amt = decimal_from_json(d.pop("amt"))
 
-        supplementary_collateral = cls(
+        model_ = cls(
             ccy=ccy,
             amt=amt,
         )
 
-        supplementary_collateral.additional_properties = d
-        return supplementary_collateral
+        model_.additional_properties = d
+        return model_
 
     @property
     def additional_keys(self) -> list[str]:
