@@ -1,27 +1,31 @@
 """Request signers and signed-client factories for exchange private REST APIs.
 
 One subpackage per exchange (``auth_plugins.backpack``, ``auth_plugins.binance``, ``auth_plugins.okx``), each
-exporting its ``httpx.Auth`` signer, ``make_client`` and ``client_from_env``. Every signer is pure:
-``auth_flow`` does no I/O, signs the exact bytes that go on the wire, works unchanged with both
-``httpx.Client`` and ``httpx.AsyncClient``, and fails closed: a route its table does not know raises
-:class:`UnknownOperationError` before anything is sent.
+exporting its ``httpx.Auth`` signer, ``make_client`` and ``client_from_env``. Every signer is pure: ``auth_flow``
+does no I/O, signs the exact bytes that go on the wire, works with both ``httpx.Client`` and
+``httpx.AsyncClient``, and fails closed: a route its table does not know raises :class:`UnknownOperationError`
+before anything is sent.
 
-Factory-made clients raise the typed errors of :mod:`auth_plugins.errors` (root :class:`ExchangeError`)
-for every failure, retry what is transient, re-sync their clock on a timestamp error (or on demand with
-:func:`sync_clock` / :func:`async_sync_clock`), and keep secrets out of logs (:class:`RedactingFilter`).
+Factory-made clients raise the typed errors of :mod:`auth_plugins.errors` for every failure (root
+:class:`ExchangeError`; mistakes of the caller under :class:`UsageError`), bound every attempt by a deadline and
+every body by a size cap, retry what is transient (:class:`RetryPolicy`), re-sync their clock on a timestamp
+error (or on demand with :func:`resync_clock` / :func:`aresync_clock`), keep to the documented rate limits, and
+keep secrets out of logs (:class:`RedactingFilter`).
 """
 
-from auth_plugins._clock_sync import async_sync_clock, sync_clock
+from auth_plugins._clock import aresync_clock, resync_clock
+from auth_plugins._factory import ClientOptions
 from auth_plugins._gates import RequestGate
 from auth_plugins._redaction import RedactingFilter
-from auth_plugins._routes import UnknownOperationError
-from auth_plugins._validation import InvalidParameterError
+from auth_plugins._retry import RetryPolicy
 from auth_plugins.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConnectError,
     ExchangeError,
+    InvalidParameterError,
     RateLimitError,
     RequestTimeoutError,
     ResponseError,
@@ -29,12 +33,16 @@ from auth_plugins.errors import (
     ServiceUnavailableError,
     TimestampError,
     TransportError,
+    UnknownOperationError,
+    UsageError,
 )
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientOptions",
+    "ConfigurationError",
     "ConnectError",
     "ExchangeError",
     "InvalidParameterError",
@@ -43,11 +51,13 @@ __all__ = [
     "RequestGate",
     "RequestTimeoutError",
     "ResponseError",
+    "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
     "TimestampError",
     "TransportError",
     "UnknownOperationError",
-    "async_sync_clock",
-    "sync_clock",
+    "UsageError",
+    "aresync_clock",
+    "resync_clock",
 ]

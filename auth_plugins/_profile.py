@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from dataclasses import dataclass
 
-import attrs
 import httpx
 
+from auth_plugins._operation import OperationInfo
 from auth_plugins.errors import APIError
 
-__all__ = ["ErrorTable", "ExchangeProfile", "OperationInfo"]
-
-
-class OperationInfo(Protocol):
-    """The fields of a generated ``<exchange>_client.operations.Operation`` the pipeline reads."""
-
-    @property
-    def operation_id(self) -> str: ...
-    @property
-    def tag(self) -> str: ...
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-    @property
-    def read_only(self) -> bool: ...
+__all__ = ["ErrorTable", "ExchangeProfile"]
 
 
 ErrorTable = Callable[[int, int | str | None, str], type[APIError] | None]
 """``(HTTP status, exchange code, message) -> error class``, or ``None`` to fall back on the HTTP status."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ExchangeProfile:
     """One exchange, as the pipeline sees it.
 
-    ``package`` is the generated package (``okx_client``); ``routes`` its ``operations.ROUTES``.
+    ``name`` is how errors and logs call it (``OKX``), ``key`` how options and variables do (``okx``).
+    ``package`` is the generated package (``okx_client``); ``routes`` its ``operations.ROUTES``; ``server_url``
+    its production base URL; ``api_key_header`` the header that names the API key.
     ``error_table`` picks the error class from the exchange's code (see :data:`ErrorTable`);
     ``message_key`` names the message field of its error body (``msg`` or ``message``).
     ``success_code`` is the envelope ``code`` of a success when the exchange wraps every answer in one
@@ -46,8 +33,11 @@ class ExchangeProfile:
     """
 
     name: str
+    key: str
     package: str
     routes: Mapping[tuple[str, str], OperationInfo]
+    server_url: str
+    api_key_header: str
     error_table: ErrorTable
     message_key: str
     success_code: str | None

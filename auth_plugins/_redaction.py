@@ -1,23 +1,36 @@
-"""Keeping secrets out of text: a process-wide registry of secrets, ``redact`` and a ``logging.Filter``.
+"""Keeping secrets out of text: per-client redactors, secret strings that repr masked, and a ``logging.Filter``.
 
-httpx logs every request URL at INFO, and a Binance URL carries ``signature=``; httpcore logs headers at
-DEBUG. The factories register each client's secrets and API key here and install :class:`RedactingFilter`
-on the ``httpx``, ``httpcore.*`` and ``auth_plugins`` loggers, once per process.
+httpx logs request URLs and httpcore logs headers; a Binance URL carries ``signature=``. Two kinds of scrubbing
+apply. Values that change per request are found by where they sit (a ``signature=`` query parameter, the value
+of a signing or key header) in every text. A client's own secrets (API secret, passphrase, private key, API key)
+are known to its :class:`Redactor`, which the client makes active while it handles a call: log records emitted
+during the call, by any logger, and every error text the client builds, are scrubbed of that client's secrets.
+So the cost of a client, and of redacting a record, depends on that client's secrets alone, never on how many
+clients the process made before; a closed or collected client's redactor goes with it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from typing import Final
 from urllib.parse import quote
 
-__all__ = ["REDACTED", "RedactingFilter", "install_log_redaction", "redact", "register_secrets"]
+__all__ = [
+    "REDACTED",
+    "RedactingFilter",
+    "Redactor",
+    "activate",
+    "deactivate",
+    "install_log_redaction",
+    "redact",
+]
 
 REDACTED: Final = "[REDACTED]"
 
-# Shorter values are not registered: replacing them everywhere would shred ordinary log text.
+# Shorter values are not registered: replacing them everywhere would shred ordinary text.
 _MIN_SECRET_LENGTH: Final = 4
 
 _LOGGERS: Final = (
@@ -31,58 +44,77 @@ _LOGGERS: Final = (
     "auth_plugins",
 )
 
-# Values that change per request cannot be registered, so they are found by where they sit: a
-# ``signature=`` query parameter, or a signing/key header as "Name: value", "'name': 'value'" or
-# httpcore's "(b'Name', b'value')".
+# A ``signature=`` query parameter, or a signing/key header as "Name: value", "'name': 'value'" or httpcore's
+# "(b'Name', b'value')".
 _SIGNATURE_PARAMETER: Final = re.compile(r"(?i)(signature=)[^&\s'\"<>]+")
 _SECRET_HEADER: Final = re.compile(
     r"(?i)\b(x-signature|ok-access-sign|ok-access-passphrase|ok-access-key|x-mbx-apikey|x-api-key)"
     r"(['\"]?\s*[:,=]\s*b?['\"]?)([^'\"\s,)}\]]+)"
 )
 
-_lock = threading.Lock()
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
 
-
-def register_secrets(*values: str | None) -> None:
-    """Add ``values`` (secrets, passphrases, API keys, PEM text) to what :func:`redact` removes, for good.
-
-    Each value is registered as given, percent-encoded, and line by line (so a PEM body's lines are caught
-    on their own). ``None`` and values under four characters are ignored.
-    """
-    global _pattern
-    found: set[str] = set()
-    for value in values:
-        if not value:
-            continue
-        for candidate in (value, quote(value, safe=""), *value.splitlines()):
-            candidate = candidate.strip()
-            if len(candidate) >= _MIN_SECRET_LENGTH and not candidate.startswith("-----"):
-                found.add(candidate)
-    with _lock:
-        if found <= _secrets:
-            return
-        _secrets.update(found)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(map(re.escape, ordered)))
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with every registered secret, ``signature=`` value and signing/key header value replaced."""
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+def _structural(text: str) -> str:
     text = _SIGNATURE_PARAMETER.sub(rf"\1{REDACTED}", text)
     return _SECRET_HEADER.sub(rf"\1\2{REDACTED}", text)
 
 
-class RedactingFilter(logging.Filter):
-    """A ``logging.Filter`` that rewrites each record's message (``msg % args``), rendered traceback and stack
-    with :func:`redact`; it never drops a record.
+class Redactor:
+    """Scrubs one client's secrets (as given, percent-encoded, and line by line, so each PEM line is caught on its
+    own; values under four characters are ignored) and every signature and key-header value from text."""
 
-    The factories install one on the ``httpx``, ``httpcore.*`` and ``auth_plugins`` loggers. A logger filter
-    does not see records of other loggers, so to cover everything a process logs, add one to your handlers:
+    __slots__ = ("__weakref__", "_pattern")
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        found: set[str] = set()
+        for value in secrets:
+            if not value:
+                continue
+            for candidate in (value, quote(value, safe=""), *value.splitlines()):
+                candidate = candidate.strip()
+                if len(candidate) >= _MIN_SECRET_LENGTH and not candidate.startswith("-----"):
+                    found.add(str(candidate))
+        ordered = sorted(found, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def redact(self, text: str) -> str:
+        """``text`` with this redactor's secrets and every signature and key-header value replaced."""
+        if self._pattern is not None:
+            text = self._pattern.sub(REDACTED, text)
+        return _structural(text)
+
+    def __repr__(self) -> str:
+        return "Redactor()"
+
+    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
+        raise TypeError("a Redactor holds credentials and is not pickled")
+
+
+_ACTIVE: ContextVar[Redactor | None] = ContextVar("auth_plugins_redactor", default=None)
+
+
+def activate(redactor: Redactor) -> Token[Redactor | None]:
+    """Make ``redactor`` the one :func:`redact` uses in this thread or task; pass the token to :func:`deactivate`."""
+    return _ACTIVE.set(redactor)
+
+
+def deactivate(token: Token[Redactor | None]) -> None:
+    """Undo the :func:`activate` that returned ``token``."""
+    _ACTIVE.reset(token)
+
+
+def redact(text: str) -> str:
+    """``text`` scrubbed of every signature and key-header value, and of the active client's secrets (if a client
+    is handling a call in this thread or task)."""
+    active = _ACTIVE.get()
+    return active.redact(text) if active is not None else _structural(text)
+
+
+class RedactingFilter(logging.Filter):
+    """A ``logging.Filter`` that rewrites each record's message (``msg % args``), rendered traceback and stack with
+    :func:`redact`; it never drops a record.
+
+    The factories install one on the ``httpx``, ``httpcore.*`` and ``auth_plugins`` loggers. A logger filter does
+    not see records of other loggers, so to cover everything a process logs, add one to your handlers:
     ``handler.addFilter(auth_plugins.RedactingFilter())``.
     """
 
@@ -104,7 +136,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_installed = RedactingFilter()
+_INSTALLED: Final = RedactingFilter()
 
 
 def install_log_redaction() -> None:
@@ -114,5 +146,5 @@ def install_log_redaction() -> None:
     """
     for name in _LOGGERS:
         logger = logging.getLogger(name)
-        if _installed not in logger.filters:
-            logger.addFilter(_installed)
+        if _INSTALLED not in logger.filters:
+            logger.addFilter(_INSTALLED)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
+
+from auth_plugins._decimals import DECIMAL, DECIMAL_OR_EMPTY
+from auth_plugins._operation import OperationInfo, ResponseFieldInfo, link_paths
 
 __all__ = ["Shape", "ShapeMismatch", "expected_shape"]
-
-_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_is_decimal: Final = _DECIMAL.fullmatch
 _TYPES: Final[dict[str, type[Any]]] = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 # What a decoded JSON value is called in a message; never the value itself, which may be long or secret.
 _JSON_NAMES: Final[dict[type, str]] = {
@@ -57,23 +57,6 @@ class ShapeMismatch(ValueError):
         return f"{self.path or 'the body'} {self.rule}"
 
 
-class _Field(Protocol):
-    """The fields of a generated ``operations.ResponseField`` the check reads."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def required(self) -> bool: ...
-    @property
-    def nullable(self) -> bool: ...
-    @property
-    def format(self) -> str | None: ...
-    @property
-    def pattern(self) -> str | None: ...
-
-
 class _Node:
     """One ``ResponseField`` made ready to check: its Python type, regexes, fields or items attached."""
 
@@ -91,12 +74,14 @@ class _Node:
         "source",
     )
 
-    def __init__(self, field: _Field) -> None:
+    def __init__(self, field: ResponseFieldInfo) -> None:
         self.key = field.path.rsplit(".", 1)[-1]
         self.kind: type[Any] = _TYPES[field.type]
         self.required = field.required
         self.nullable = field.nullable
-        self.decimal = field.format == "decimal"
+        self.decimal = {"decimal": DECIMAL.fullmatch, "decimal-or-empty": DECIMAL_OR_EMPTY.fullmatch}.get(
+            field.format or ""
+        )
         self.source = field.pattern
         self.pattern = re.compile(field.pattern) if field.pattern is not None else None
         self.rule = "must be a decimal string" if self.decimal else _RULES[field.type]
@@ -106,17 +91,10 @@ class _Node:
         self.plain = self.kind in (str, int, bool) and not self.decimal and self.pattern is None
 
 
-def _compile(fields: Sequence[_Field]) -> _Node:
+def _compile(fields: Sequence[ResponseFieldInfo]) -> _Node:
     """The tree of ``fields`` (paths ``""``, ``a``, ``a[]``, ``a[].b``, parents before children); its root."""
-    nodes: dict[str, _Node] = {}
-    for field in fields:
-        node = nodes[field.path] = _Node(field)
-        if field.path.endswith("[]"):
-            nodes[field.path[:-2]].items = node
-        elif field.path:
-            parent = nodes[field.path.rsplit(".", 1)[0] if "." in field.path else ""]
-            parent.fields = (*parent.fields, node)
-    return nodes[""]
+    (root,) = link_paths((field.path, _Node(field)) for field in fields)
+    return root
 
 
 def _check(node: _Node, value: Any) -> None:
@@ -131,7 +109,7 @@ def _check(node: _Node, value: Any) -> None:
     if node.fields:
         for field in node.fields:
             got = value.get(field.key, _MISSING)
-            if type(got) is field.kind and (field.plain or (field.decimal and _is_decimal(got) is not None)):
+            if type(got) is field.kind and (field.plain or (field.decimal and field.decimal(got) is not None)):
                 continue
             try:
                 if got is _MISSING:
@@ -150,7 +128,7 @@ def _check(node: _Node, value: Any) -> None:
             except ShapeMismatch as mismatch:
                 mismatch._parts.append(f"[{index}]")
                 raise
-    elif node.decimal and _DECIMAL.fullmatch(value) is None:
+    elif node.decimal and node.decimal(value) is None:
         raise ShapeMismatch("must be a decimal string such as '0.5'")
     elif node.pattern is not None and node.pattern.search(value) is None:
         raise ShapeMismatch(f"must match the pattern {node.source}")
@@ -161,7 +139,7 @@ class Shape:
 
     __slots__ = ("_root", "operation")
 
-    def __init__(self, operation: Any, root: _Node) -> None:
+    def __init__(self, operation: OperationInfo, root: _Node) -> None:
         self.operation = operation  # kept so that the cache key (its id) cannot be reused while cached
         self._root = root
 
@@ -171,10 +149,10 @@ class Shape:
         _check(self._root, body)
 
 
-_CACHE: dict[int, tuple[Any, Shape | None]] = {}
+_CACHE: dict[int, tuple[OperationInfo, Shape | None]] = {}
 
 
-def expected_shape(operation: Any, status: int) -> Shape | None:
+def expected_shape(operation: OperationInfo, status: int) -> Shape | None:
     """The :class:`Shape` a ``status`` answer of ``operation`` must have, or ``None`` when there is none to check
     here: ``status`` is not the documented success, or that success body is not JSON.
 
@@ -186,6 +164,6 @@ def expected_shape(operation: Any, status: int) -> Shape | None:
         return None
     cached = _CACHE.get(id(operation))
     if cached is None or cached[0] is not operation:
-        fields: Sequence[_Field] = operation.response
+        fields = operation.response
         cached = _CACHE[id(operation)] = (operation, Shape(operation, _compile(fields)) if fields else None)
     return cached[1]

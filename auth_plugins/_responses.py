@@ -1,26 +1,25 @@
 """Turning an HTTP response into either a documented success or the right typed error.
 
-A 2xx is a success only if it is a status the operation documents, an enveloped exchange's ``code`` says
+A 2xx is a success only if it is the status the operation documents, an enveloped exchange's ``code`` says
 success, a JSON body has the documented fields with their documented JSON types
-(:mod:`auth_plugins._response_shapes`: the generated models check no types, so a JSON number would
-become a ``float``), the body parses into the generated model (the generated endpoint module's own
-``_parse_response`` is run on it), and, for the server-time operation, it holds a readable time. Anything
-else becomes an :class:`~auth_plugins.errors.APIError` subclass, chosen by the exchange's table from its
-own code first, then by the HTTP status. A JSON success body is decoded once for the envelope, the type
-checks and the generated parser.
+(:mod:`auth_plugins._response_shapes`: what the generated models need to parse it, so their parsing cannot
+fail), and, for the server-time operation, it holds a readable time. Anything else becomes an
+:class:`~auth_plugins.errors.APIError` subclass, chosen by the exchange's table from its own code first, then by
+the HTTP status. A JSON body is decoded once; :class:`CheckedResponse` hands that decoding to the generated code.
+No body a server can send makes this raise anything but an ``APIError``: deep nesting, huge numbers and bad
+UTF-8 are undecodable bodies like any other.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from functools import cache
-from types import ModuleType, SimpleNamespace
 from typing import Any, Final
 
+import httpcore
 import httpx
 
-from auth_plugins._profile import ExchangeProfile, OperationInfo
+from auth_plugins._operation import OperationInfo
+from auth_plugins._profile import ExchangeProfile
 from auth_plugins._redaction import redact
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins._retry import parse_retry_after
@@ -38,19 +37,39 @@ from auth_plugins.errors import (
     TransportError,
 )
 
-__all__ = ["check_response", "describe", "status_class", "transport_error"]
+__all__ = ["CheckedResponse", "check_response", "decode_json", "describe", "status_class", "transport_error"]
 
 _MESSAGE_CHARS: Final = 200
 # Redact a bounded prefix only: a megabyte of HTML must not cost a megabyte of regex work.
 _SCAN_CHARS: Final = 4096
-# The generated parsers read ``client.raise_on_unexpected_status`` only for a status they do not document.
-_LOUD_CLIENT: Final = SimpleNamespace(raise_on_unexpected_status=True)
-_UNDECODED: Final = object()
+UNDECODABLE: Final = object()
 
 
 def describe(request: httpx.Request) -> str:
     """``"METHOD /path"`` of ``request``: what errors and logs call the operation; never the query."""
     return f"{request.method} {request.url.path}"
+
+
+def decode_json(content: bytes) -> Any:
+    """The decoded JSON of ``content``, or :data:`UNDECODABLE` for anything that is not JSON (bad UTF-8, nesting
+    too deep for the parser, integers too long to convert, truncated text...)."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return UNDECODABLE
+
+
+class CheckedResponse(httpx.Response):
+    """A response the pipeline checked; ``json()`` returns the body it already decoded (the generated models copy
+    what they keep, so sharing it is safe)."""
+
+    _decoded: Any = UNDECODABLE
+
+    def json(self, **kwargs: Any) -> Any:
+        """The decoded JSON body (decoded once, by the pipeline)."""
+        if self._decoded is UNDECODABLE or kwargs:
+            return super().json(**kwargs)
+        return self._decoded
 
 
 def status_class(status: int) -> type[APIError]:
@@ -72,83 +91,50 @@ def status_class(status: int) -> type[APIError]:
     return ResponseError
 
 
-def transport_error(error: httpx.RequestError, operation: str) -> TransportError:
-    """The :class:`TransportError` for an ``httpx`` failure; the caller raises it ``from error``."""
+def transport_error(error: BaseException, operation: str) -> TransportError:
+    """The :class:`TransportError` for a failure to get a response (httpcore's, httpx's, or anything a transport
+    raised); the caller raises it ``from error``."""
     kind: type[TransportError] = TransportError
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, httpcore.TimeoutException | httpx.TimeoutException):
         kind = RequestTimeoutError
-    elif isinstance(error, httpx.ConnectError):
+    elif isinstance(error, httpcore.ConnectError | httpx.ConnectError):
         kind = ConnectError
     detail = redact(str(error))[:_MESSAGE_CHARS] or "no detail"
     return kind(f"{type(error).__name__}: {detail}", operation=operation)
 
 
-def check_response(profile: ExchangeProfile, operation: OperationInfo, response: httpx.Response) -> None:
-    """Return if ``response`` is a documented, parseable success of ``operation``; raise the typed error if not.
-
-    ``operation`` must be a generated ``operations.Operation``: its ``response`` fields are checked too.
-    """
+def check_response(profile: ExchangeProfile, operation: OperationInfo, response: CheckedResponse) -> None:
+    """Return if ``response`` (body read) is a documented, parseable success of ``operation``, keeping its decoded
+    JSON for ``json()``; raise the typed error otherwise."""
     status = response.status_code
     if not 200 <= status < 300:
         raise _error(profile, response, status_class(status))
-    body: Any = _UNDECODED
+    if status != operation.response_status:
+        raise _contract_error(response, f"undocumented status {status} for {operation.operation_id}")
     shape = expected_shape(operation, status)
-    if shape is not None:
-        try:
-            body = json.loads(response.content)
-        except (ValueError, RecursionError) as error:
-            raise _contract_error(profile, response, operation, error) from None
+    body: Any = UNDECODABLE
+    if shape is not None or profile.success_code is not None:
+        body = decode_json(response.content)
     if profile.success_code is not None:
-        envelope = _json(response) if body is _UNDECODED else body
-        if isinstance(envelope, dict) and "code" in envelope and envelope["code"] != profile.success_code:
+        if isinstance(body, dict) and "code" in body and body["code"] != profile.success_code:
             # Enveloped exchanges report business errors in a 2xx; only the code can classify them.
-            raise _error(profile, response, APIError)
-    try:
-        parse = _endpoint(profile.package, operation.tag, operation.operation_id)._parse_response
-        if shape is None:
-            parse(client=_LOUD_CLIENT, response=response)
-        else:
+            raise _error(profile, response, APIError, body)
+    if shape is not None:
+        if body is UNDECODABLE:
+            reason = "empty body" if not response.content.strip() else "the body is not JSON"
+            raise _contract_error(response, reason)
+        try:
             shape.check(body)
-            parse(client=_LOUD_CLIENT, response=_Decoded(status, response.content, body))
-            # The generated code parses the same body next: hand it the decoded JSON instead of decoding again
-            # (the generated models copy what they keep, so sharing it is safe).
-            response.json = _Decoded(status, response.content, body).json  # type: ignore[method-assign]
-        if (operation.method, operation.path) == profile.server_time:
+        except ShapeMismatch as mismatch:
+            raise _contract_error(
+                response, f"body does not match the documented response of {operation.operation_id}: {mismatch}"
+            ) from None
+        response._decoded = body
+    if (operation.method, operation.path) == profile.server_time:
+        try:
             profile.parse_server_time(response)
-    except ShapeMismatch as mismatch:
-        reason = f"body does not match the documented response of {operation.operation_id}: {mismatch}"
-        raise ResponseError(
-            reason, operation=describe(response.request), status=status, code=None, body_excerpt=_excerpt(response)
-        ) from None
-    except Exception as error:
-        raise _contract_error(profile, response, operation, error) from None
-
-
-class _Decoded:
-    """What a generated ``_parse_response`` reads of a JSON success, with the body already decoded."""
-
-    __slots__ = ("_body", "content", "status_code")
-
-    def __init__(self, status_code: int, content: bytes, body: Any) -> None:
-        self.status_code = status_code
-        self.content = content
-        self._body = body
-
-    def json(self, **kwargs: Any) -> Any:
-        """The decoded body (the generated models copy what they keep, so sharing it is safe)."""
-        return self._body
-
-
-@cache
-def _endpoint(package: str, tag: str, operation_id: str) -> ModuleType:
-    return importlib.import_module(f"{package}.api.{tag}.{operation_id}")
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise _contract_error(response, "the server time is not a number of milliseconds") from None
 
 
 def _excerpt(response: httpx.Response) -> str:
@@ -156,12 +142,15 @@ def _excerpt(response: httpx.Response) -> str:
     return redact(text)[:BODY_EXCERPT_CHARS]
 
 
-def _code_and_message(profile: ExchangeProfile, response: httpx.Response) -> tuple[int | str | None, str]:
-    body = _json(response)
+def _code_and_message(profile: ExchangeProfile, response: httpx.Response, body: Any) -> tuple[int | str | None, str]:
+    if body is UNDECODABLE:
+        body = decode_json(response.content)
     if isinstance(body, dict):
         code = body.get("code")
         message = body.get(profile.message_key)
         kept = code if isinstance(code, int | str) and not isinstance(code, bool) else None
+        if isinstance(kept, str):
+            kept = kept[:_MESSAGE_CHARS]
         return kept, message if isinstance(message, str) else ""
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "text/plain":
@@ -170,10 +159,12 @@ def _code_and_message(profile: ExchangeProfile, response: httpx.Response) -> tup
     return None, ""
 
 
-def _error(profile: ExchangeProfile, response: httpx.Response, fallback: type[APIError]) -> APIError:
+def _error(
+    profile: ExchangeProfile, response: httpx.Response, fallback: type[APIError], body: Any = UNDECODABLE
+) -> APIError:
     request = response.request
     status = response.status_code
-    code, message = _code_and_message(profile, response)
+    code, message = _code_and_message(profile, response, body)
     kind = profile.error_table(status, code, message) or fallback
     text = redact(message)[:_MESSAGE_CHARS] or response.reason_phrase or "no message"
     common: dict[str, Any] = {
@@ -187,17 +178,11 @@ def _error(profile: ExchangeProfile, response: httpx.Response, fallback: type[AP
     return kind(text, **common)
 
 
-def _contract_error(
-    profile: ExchangeProfile, response: httpx.Response, operation: OperationInfo, error: Exception
-) -> ResponseError:
-    status = response.status_code
-    if isinstance(error, importlib.import_module(f"{profile.package}.errors").UnexpectedStatus):
-        reason = f"undocumented status {status} for {operation.operation_id}"
-    elif not response.content.strip():
-        reason = "empty body"
-    else:
-        detail = redact(str(error))[:_MESSAGE_CHARS]
-        reason = f"body does not match the documented response ({type(error).__name__}: {detail})"
+def _contract_error(response: httpx.Response, reason: str) -> ResponseError:
     return ResponseError(
-        reason, operation=describe(response.request), status=status, code=None, body_excerpt=_excerpt(response)
+        reason,
+        operation=describe(response.request),
+        status=response.status_code,
+        code=None,
+        body_excerpt=_excerpt(response),
     )

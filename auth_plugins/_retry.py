@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import random
 import time
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Final
-
-import attrs
 
 from auth_plugins.errors import (
     ExchangeError,
@@ -24,17 +23,7 @@ __all__ = ["DEFAULT_RETRY", "RetryPolicy", "parse_retry_after"]
 _RETRIED_SERVER_STATUSES: Final = frozenset({500, 502, 503, 504})
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{attribute.name} must be a finite number >= 0")
-
-
-def _retry_count(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{attribute.name} must be an integer >= 0")
-
-
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Retries for operations that only read (``operation.read_only``).
 
@@ -44,13 +33,23 @@ class RetryPolicy:
     ``Retry-After`` when it sent one, else "full jitter": uniform in ``[0, min(backoff_cap_s,
     backoff_base_s * 2**n)]``. A ``Retry-After`` above ``retry_after_cap_s`` is not waited for: the error is
     raised at once, carrying ``retry_after``, since retrying early would only be throttled again (and a
-    Binance 418 ban grows when requests continue). Every attempt is signed afresh.
+    Binance 418 ban grows when requests continue). Every attempt is signed afresh. ``ValueError`` for a
+    negative or non-numeric setting. Give one to a factory as ``retry=RetryPolicy(...)``.
     """
 
-    max_retries: int = attrs.field(default=2, validator=_retry_count)
-    backoff_base_s: float = attrs.field(default=0.5, validator=_non_negative)
-    backoff_cap_s: float = attrs.field(default=8.0, validator=_non_negative)
-    retry_after_cap_s: float = attrs.field(default=10.0, validator=_non_negative)
+    max_retries: int = 2
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 8.0
+    retry_after_cap_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError("max_retries must be an integer >= 0")
+        for name in ("backoff_base_s", "backoff_cap_s", "retry_after_cap_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0")
 
     def delay_s(self, error: ExchangeError, retries_done: int, *, read_only: bool) -> float | None:
         """Seconds to wait before the next attempt after ``error``, or ``None`` if it must not be retried."""

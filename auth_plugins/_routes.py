@@ -10,13 +10,11 @@ from typing import TypeVar
 
 import httpx
 
-__all__ = ["UnknownOperationError", "lookup", "normalise"]
+from auth_plugins.errors import UnknownOperationError
+
+__all__ = ["lookup", "normalise"]
 
 V = TypeVar("V")
-
-
-class UnknownOperationError(ValueError):
-    """A request for a route that is not in the signer's table; raised before anything is sent."""
 
 
 def normalise(table: Mapping[tuple[str, str], V]) -> dict[tuple[str, str], V]:

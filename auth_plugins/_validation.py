@@ -14,73 +14,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Final, NoReturn, Protocol
+from typing import Any, Final, NoReturn
 from urllib.parse import parse_qsl
 
 import httpx
 
-__all__ = ["InvalidParameterError", "RequestValidator"]
+from auth_plugins._decimals import DECIMAL, DECIMAL_OR_EMPTY
+from auth_plugins._operation import OperationInfo, ParamInfo, link_paths
+from auth_plugins.errors import InvalidParameterError
+
+__all__ = ["RequestValidator"]
 
 _INTEGER: Final = re.compile(r"-?[0-9]+")
-_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DECIMALS: Final = {"decimal": DECIMAL.fullmatch, "decimal-or-empty": DECIMAL_OR_EMPTY.fullmatch}
 _BOOLEANS: Final = ("true", "false")
 _MAX_INT_DIGITS: Final = 30
 _MAX_NAME_CHARS: Final = 40
-
-
-class InvalidParameterError(ValueError):
-    """A request parameter breaks its operation's spec; raised before anything is signed or sent.
-
-    ``parameter`` is the wire name (``instId``; a body field is ``borrowCcy`` or ``supCollateral[1].amt``,
-    the body itself ``body``), ``operation_id`` the operation, ``rule`` what was broken. The message names
-    the parameter, its Python name where that differs, and the rule; it never repeats the value.
-    """
-
-    def __init__(self, operation_id: str, parameter: str, rule: str, python_name: str = "") -> None:
-        alias = f" ({python_name})" if python_name and python_name != parameter else ""
-        super().__init__(f"{operation_id}: parameter {parameter!r}{alias} {rule}")
-        self.operation_id = operation_id
-        self.parameter = parameter
-        self.python_name = python_name
-        self.rule = rule
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.operation_id, self.parameter, self.rule, self.python_name))
-
-
-class _Param(Protocol):
-    """The fields of a generated ``operations.Param`` the validator reads."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def location(self) -> str: ...
-    @property
-    def required(self) -> bool: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def python_name(self) -> str: ...
-    @property
-    def format(self) -> str | None: ...
-    @property
-    def enum(self) -> tuple[str, ...]: ...
-    @property
-    def pattern(self) -> str | None: ...
-    @property
-    def min_length(self) -> int | None: ...
-    @property
-    def max_length(self) -> int | None: ...
-    @property
-    def minimum(self) -> int | None: ...
-    @property
-    def maximum(self) -> int | None: ...
-    @property
-    def min_items(self) -> int | None: ...
-    @property
-    def max_items(self) -> int | None: ...
-    @property
-    def max_list_items(self) -> int | None: ...
 
 
 Fail = Callable[[str], NoReturn]
@@ -91,32 +40,23 @@ class _Rule:
 
     ``key`` and ``python_key`` are the last part of its name (what a JSON object holds it under)."""
 
-    __slots__ = ("enum", "fields", "items", "key", "param", "python_key", "regex")
+    __slots__ = ("decimal", "enum", "fields", "items", "key", "param", "python_key", "regex")
 
-    def __init__(self, param: _Param) -> None:
+    def __init__(self, param: ParamInfo) -> None:
         self.param = param
         self.regex = re.compile(param.pattern) if param.pattern is not None else None
+        self.decimal = _DECIMALS.get(param.format or "")
         self.enum = frozenset(param.enum)
         self.key = param.name.rsplit(".", 1)[-1]
         self.python_key = param.python_name.rsplit(".", 1)[-1]
         self.items: _Rule | None = None
-        self.fields: list[_Rule] = []
+        self.fields: tuple[_Rule, ...] = ()
 
 
-def _tree(params: Sequence[_Param]) -> list[_Rule]:
+def _tree(params: Sequence[ParamInfo]) -> list[_Rule]:
     """Rules for ``params`` (one location, names as paths: ``a``, ``a[]``, ``a[].b``) with items and fields
     attached to their parents; returns the top-level ones, in order."""
-    rules: dict[str, _Rule] = {}
-    top: list[_Rule] = []
-    for param in params:
-        rule = rules[param.name] = _Rule(param)
-        if param.name.endswith("[]"):
-            rules[param.name[:-2]].items = rule
-        elif "." in param.name:
-            rules[param.name.rsplit(".", 1)[0]].fields.append(rule)
-        else:
-            top.append(rule)
-    return top
+    return link_paths((param.name, _Rule(param)) for param in params)
 
 
 class _Checks:
@@ -124,17 +64,17 @@ class _Checks:
 
     __slots__ = ("body", "headers", "operation", "operation_id", "query", "query_names")
 
-    def __init__(self, operation: Any) -> None:
+    def __init__(self, operation: OperationInfo) -> None:
         self.operation = operation  # kept so that the cache key (its id) cannot be reused
         self.operation_id: str = operation.operation_id
-        params: Sequence[_Param] = operation.params
+        params = operation.params
         self.query = _tree([p for p in params if p.location == "query"])
         self.query_names = frozenset(rule.param.name for rule in self.query)
         self.headers = _tree([p for p in params if p.location == "header"])
-        body: _Param | None = operation.body
+        body = operation.body
         self.body = _Rule(body) if body is not None else None
         if self.body is not None:
-            self.body.fields = _tree([p for p in params if p.location == "body"])
+            self.body.fields = tuple(_tree([p for p in params if p.location == "body"]))
 
     def fail_for(self, name: str, python_name: str = "") -> Fail:
         def fail(rule: str) -> NoReturn:
@@ -146,7 +86,7 @@ class _Checks:
 _CACHE: dict[int, _Checks] = {}
 
 
-def _checks(operation: Any) -> _Checks:
+def _checks(operation: OperationInfo) -> _Checks:
     checks = _CACHE.get(id(operation))
     if checks is None or checks.operation is not operation:
         checks = _CACHE[id(operation)] = _Checks(operation)
@@ -163,20 +103,20 @@ def _check_string(rule: _Rule, text: str, fail: Fail) -> None:
         fail(f"must be at most {param.max_length} characters long (got {len(text)})")
     if param.max_list_items is not None and text.count(",") >= param.max_list_items:
         fail(f"must hold at most {param.max_list_items} comma-separated values (got {text.count(',') + 1})")
-    if param.format == "decimal" and _DECIMAL.fullmatch(text) is None:
+    if rule.decimal is not None and rule.decimal(text) is None:
         fail("must be a decimal string such as '0.5'")
     if rule.regex is not None and rule.regex.search(text) is None:
         fail(f"must match the pattern {param.pattern}")
 
 
-def _check_bounds(param: _Param, value: int, fail: Fail) -> None:
+def _check_bounds(param: ParamInfo, value: int, fail: Fail) -> None:
     if param.minimum is not None and value < param.minimum:
         fail(f"must be at least {param.minimum}")
     if param.maximum is not None and value > param.maximum:
         fail(f"must be at most {param.maximum}")
 
 
-def _check_items(param: _Param, count: int, fail: Fail) -> None:
+def _check_items(param: ParamInfo, count: int, fail: Fail) -> None:
     if param.min_items is not None and count < param.min_items:
         fail(f"must hold at least {param.min_items} items (got {count})")
     if param.max_items is not None and count > param.max_items:
@@ -233,7 +173,7 @@ def _check_json(rule: _Rule, value: Any, fail: Fail, checks: _Checks, path: str,
     kind = param.type
     if kind == "string":
         if not isinstance(value, str):
-            fail("must be a decimal string, not a number" if param.format == "decimal" else "must be a string")
+            fail("must be a decimal string, not a number" if rule.decimal is not None else "must be a string")
         if value == "" and param.required:
             fail("must not be empty")
         _check_string(rule, value, fail)
@@ -284,7 +224,7 @@ def _check_body(checks: _Checks, content: bytes) -> None:
     _check_json(rule, value, fail, checks, "", "")
 
 
-def _validate(operation: Any, request: httpx.Request) -> None:
+def _validate(operation: OperationInfo, request: httpx.Request) -> None:
     checks = _checks(operation)
     _check_query(checks, request.url.query)
     for rule in checks.headers:
@@ -310,12 +250,12 @@ class RequestValidator:
 
     __slots__ = ()
 
-    def before_send(self, operation: Any, request: httpx.Request) -> None:
+    def before_send(self, operation: OperationInfo, request: httpx.Request) -> None:
         """Return if ``request`` satisfies ``operation``'s parameter and body constraints; raise otherwise."""
         request.read()
         _validate(operation, request)
 
-    async def abefore_send(self, operation: Any, request: httpx.Request) -> None:
+    async def abefore_send(self, operation: OperationInfo, request: httpx.Request) -> None:
         """Async twin of :meth:`before_send` (reads a streamed body without blocking the event loop)."""
         await request.aread()
         _validate(operation, request)

@@ -1,8 +1,9 @@
-"""The exceptions every factory-made client raises instead of returning an error as if it were data.
+"""Every exception a factory-made client raises: one tree for what the exchange or the network did, and a second
+root for the caller's own mistakes, found before anything is sent.
 
 ::
 
-    ExchangeError                    root: catch this to catch everything below
+    ExchangeError                    root of failures: catch this to catch everything below
     ├── TransportError               no usable HTTP response (connection reset, dropped, protocol error)
     │   ├── ConnectError             could not connect; nothing was sent
     │   └── RequestTimeoutError      connect, write, read or pool timeout
@@ -14,7 +15,12 @@
         ├── ServiceUnavailableError  503, maintenance, "system busy"
         ├── ServerError              any other 5xx, including non-standard ones such as Cloudflare's 520
         └── ResponseError            a response that breaks the contract: HTML, empty or truncated body,
-                                     missing field, undocumented status
+                                     missing field, undocumented status, a body over the size cap
+
+    UsageError                       root of programming errors (also ``ValueError``s); nothing was sent
+    ├── InvalidParameterError        an argument breaks the operation's spec (a float for a decimal, ...)
+    ├── UnknownOperationError        a route the signer's table does not know: refused, never sent unsigned
+    └── ConfigurationError           a factory argument or environment variable that cannot work
 
 An :class:`APIError` carries the HTTP ``status``, the exchange's own ``code`` exactly as the exchange sent
 it (Binance ``int``, OKX and Backpack ``str``; ``None`` when the body had none), its ``message``, the
@@ -33,8 +39,10 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConnectError",
     "ExchangeError",
+    "InvalidParameterError",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseError",
@@ -42,6 +50,8 @@ __all__ = [
     "ServiceUnavailableError",
     "TimestampError",
     "TransportError",
+    "UnknownOperationError",
+    "UsageError",
 ]
 
 BODY_EXCERPT_CHARS = 256
@@ -169,3 +179,36 @@ class ServerError(APIError):
 class ResponseError(APIError):
     """A response that breaks the documented contract: non-JSON, empty or truncated body, a missing required
     field, an undocumented status. ``status`` is the HTTP status received."""
+
+
+class UsageError(ValueError):
+    """Root of the caller's mistakes: raised before anything is signed or sent, never retried. A ``ValueError``."""
+
+
+class InvalidParameterError(UsageError):
+    """A request argument breaks its operation's spec; raised before anything is signed or sent.
+
+    ``parameter`` is the wire name (``instId``; a body field is ``borrowCcy`` or ``supCollateral[1].amt``, the
+    body itself ``body``), ``python_name`` the generated argument where it differs, ``operation_id`` the
+    operation, ``rule`` what was broken. The message names all of them and never repeats the value.
+    """
+
+    def __init__(self, operation_id: str, parameter: str, rule: str, python_name: str = "") -> None:
+        alias = f" ({python_name})" if python_name and python_name != parameter else ""
+        super().__init__(f"{operation_id}: parameter {parameter!r}{alias} {rule}")
+        self.operation_id = operation_id
+        self.parameter = parameter
+        self.python_name = python_name
+        self.rule = rule
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.operation_id, self.parameter, self.rule, self.python_name))
+
+
+class UnknownOperationError(UsageError):
+    """A request for a route that is not in the signer's table; refused before anything is sent."""
+
+
+class ConfigurationError(UsageError):
+    """A factory argument or environment variable that cannot work; the message names it and what is wrong,
+    never its value."""

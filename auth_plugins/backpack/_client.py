@@ -1,85 +1,55 @@
 """Signed Backpack clients: ``make_client`` from a secret, ``client_from_env`` from the environment."""
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Unpack
 
-import httpx
-from attrs import define, field
 from backpack_client import AuthenticatedClient
-from backpack_client.operations import SERVER_URL
 
-from auth_plugins._clock import Clock
-from auth_plugins._env import base_url_option, require
-from auth_plugins._gates import RequestGate
-from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
-from auth_plugins._pipeline import Pipeline
-from auth_plugins._retry import DEFAULT_RETRY
-from auth_plugins._signed_client import PipelineClientMixin
+from auth_plugins._env import base_url_from_env, optional, require
+from auth_plugins._factory import ClientOptions, build_client
+from auth_plugins._keys import decode_ed25519_seed_b64
+from auth_plugins._secrets import Secret
 from auth_plugins.backpack._profile import PROFILE
 from auth_plugins.backpack._signer import BackpackAuth
+from auth_plugins.errors import ConfigurationError
 
 __all__ = ["client_from_env", "make_client"]
 
 
-@define
-class _Client(PipelineClientMixin, AuthenticatedClient):
-    _pipeline: Pipeline = field(kw_only=True, alias="pipeline", repr=False)
-
-
 def make_client(
-    api_secret: str,
     *,
-    base_url: str = SERVER_URL,
-    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+    api_secret: str,
+    api_key: str | None = None,
     window_ms: int = 5000,
-    clock: Clock | None = None,
-    max_retries: int = DEFAULT_RETRY.max_retries,
-    backoff_base_s: float = DEFAULT_RETRY.backoff_base_s,
-    backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
-    retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
-    gates: Sequence[RequestGate] = (),
-    rate_limit: bool = True,
-    **options: Any,
+    **options: Unpack[ClientOptions],
 ) -> AuthenticatedClient:
-    """Return a ``backpack_client.AuthenticatedClient`` whose every request is signed by :class:`BackpackAuth`.
+    """A ``backpack_client.AuthenticatedClient`` whose every request is signed by :class:`BackpackAuth`.
 
-    ``api_secret`` is the base64 ED25519 seed (``ValueError`` if malformed). The client never follows
-    redirects, times out after ``timeout`` seconds, and serves both ``sync*`` and ``asyncio*`` calls; use it
-    as a context manager to close its connections. Every failure raises an ``auth_plugins.ExchangeError``
-    subclass, never an error body returned as data. Read-only operations are retried up to ``max_retries``
-    times on transient failures (backoff ``backoff_base_s`` doubling up to ``backoff_cap_s``, with full
-    jitter; a server's ``Retry-After`` up to ``retry_after_cap_s``); a timestamp error re-syncs the clock
-    once. Requests are checked against the spec before anything is sent (``InvalidParameterError``) and held
-    back to the documented rate limits unless ``rate_limit=False``; ``gates`` run before every attempt.
-    ``options`` go to the generated client (``headers``, ``verify_ssl``, ``httpx_args`` ...).
+    ``api_secret`` is the base64 of the 32-byte ED25519 seed; the API key is derived from it (``api_key``, when
+    given, must equal it: a check that the two belong together). ``window_ms`` (1..60000) is sent as
+    ``X-Window``. ``options`` are :class:`~auth_plugins._factory.ClientOptions` (``base_url``, ``timeout``,
+    ``retry``, ``rate_limit`` ...). Every failure raises an ``auth_plugins.ExchangeError``, never an error body
+    returned as data; bad arguments raise ``auth_plugins.ConfigurationError`` here and
+    ``auth_plugins.InvalidParameterError`` at call time, before anything is sent. Use the client as a context
+    manager (``with`` or ``async with``) to close its connections.
     """
-    auth = BackpackAuth(api_secret, window_ms=window_ms, clock=clock)
-    return _Client(
-        base_url=base_url,
-        token=MaskedKey(auth.api_key),
-        prefix="",
-        auth_header_name="X-API-Key",
-        pipeline=pipeline(
-            PROFILE,
-            auth,
-            clock,
-            secrets=(api_secret, auth.api_key),
-            max_retries=max_retries,
-            backoff_base_s=backoff_base_s,
-            backoff_cap_s=backoff_cap_s,
-            retry_after_cap_s=retry_after_cap_s,
-            gates=gates,
-            api_key=auth.api_key,
-            rate_limit=rate_limit,
-        ),
-        **client_options(auth, timeout, options),
+    api_secret = Secret(api_secret) if isinstance(api_secret, str) else api_secret
+    try:
+        auth = BackpackAuth(api_secret, window_ms=window_ms, clock=options.get("clock"))
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    if api_key is not None and api_key != auth.api_key:
+        raise ConfigurationError("api_key is not the public key of api_secret (Backpack derives it from the seed)")
+    return build_client(
+        AuthenticatedClient, PROFILE, auth, api_key=auth.api_key, secrets=(api_secret,), options=options
     )
 
 
-def client_from_env(**options: Any) -> AuthenticatedClient:
-    """:func:`make_client` with the secret from ``BACKPACK_API_SECRET``; ``ValueError`` names it when missing.
-
-    ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed.
-    """
-    base_url_option("BACKPACK_BASE_URL", options)
-    return make_client(require("BACKPACK_API_SECRET"), **options)
+def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
+    """:func:`make_client` with the secret from ``BACKPACK_API_SECRET`` (and, if set, ``BACKPACK_API_KEY`` as the
+    check). ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed.
+    :class:`~auth_plugins.ConfigurationError` names a missing or malformed variable, never its value."""
+    secret = Secret(require("BACKPACK_API_SECRET", decode_ed25519_seed_b64))
+    base_url = base_url_from_env("backpack")
+    if base_url is not None and "base_url" not in options:
+        options["base_url"] = base_url
+    return make_client(api_secret=secret, api_key=optional("BACKPACK_API_KEY"), **options)

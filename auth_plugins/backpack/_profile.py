@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from backpack_client.operations import ROUTES
+from backpack_client.operations import ROUTES, SERVER_URL
 
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import (
@@ -58,8 +58,11 @@ def _server_time(response: httpx.Response) -> int:
 
 PROFILE: Final = ExchangeProfile(
     name="Backpack",
+    key="backpack",
     package="backpack_client",
     routes=ROUTES,
+    server_url=SERVER_URL,
+    api_key_header="X-API-Key",
     error_table=error_class,
     message_key="message",
     success_code=None,

@@ -6,18 +6,18 @@ from collections.abc import Generator, Mapping
 from urllib.parse import parse_qsl
 
 import httpx
-from nacl.signing import SigningKey
 
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._keys import decode_ed25519_seed_b64, mask_api_key
 from auth_plugins._routes import lookup, normalise
+from auth_plugins._secrets import Unpicklable
 
 __all__ = ["BackpackAuth"]
 
 MAX_WINDOW_MS = 60_000
 
 
-class BackpackAuth(httpx.Auth):
+class BackpackAuth(Unpicklable, httpx.Auth):
     """Sign Backpack requests with ED25519, as described in Backpack's "Signing requests" documentation.
 
     ``api_secret`` is the base64 of the 32-byte ED25519 seed; ``X-API-Key`` is the base64 of the public key
@@ -25,7 +25,7 @@ class BackpackAuth(httpx.Auth):
     milliseconds (default: the system clock); ``offset_ms`` is added to every reading and may be changed at
     any time, e.g. after measuring the offset to the exchange's server time.
 
-    ``instructions`` maps ``(METHOD, path)`` to the instruction name that prefixes the signed string, e.g.
+    ``routes`` maps ``(METHOD, path)`` to the instruction name that prefixes the signed string, e.g.
     ``("GET", "/api/v1/account/limits/borrow") -> "maxBorrowQuantity"``. Lookup uses ``request.method`` and
     the exact (percent-decoded) ``request.url.path``. The table is the allow-list of what may be sent:
 
@@ -33,7 +33,7 @@ class BackpackAuth(httpx.Auth):
     - a route mapped to ``None`` is public and passes through unsigned (e.g. ``GET /api/v1/time``);
     - any other route raises ``auth_plugins.UnknownOperationError`` before the request is yielded, so nothing is sent.
 
-    When ``instructions`` is ``None`` the generated table ``backpack_client.operations.INSTRUCTIONS`` is
+    When ``routes`` is ``None`` the generated table ``backpack_client.operations.INSTRUCTIONS`` is
     imported at construction time. The table is copied, so later changes to the mapping passed in have no
     effect.
 
@@ -53,16 +53,23 @@ class BackpackAuth(httpx.Auth):
         *,
         window_ms: int = 5000,
         clock: Clock | None = None,
-        instructions: Mapping[tuple[str, str], str | None] | None = None,
+        routes: Mapping[tuple[str, str], str | None] | None = None,
     ) -> None:
         if isinstance(window_ms, bool) or not isinstance(window_ms, int) or not 1 <= window_ms <= MAX_WINDOW_MS:
             raise ValueError(f"window_ms must be an integer in 1..{MAX_WINDOW_MS}")
-        if instructions is None:
+        if routes is None:
             from backpack_client.operations import INSTRUCTIONS
 
-            instructions = INSTRUCTIONS
-        self._instructions = _normalise_instructions(instructions)
-        self._signing_key = SigningKey(decode_ed25519_seed_b64(api_secret))
+            routes = INSTRUCTIONS
+        self._instructions = _normalise_instructions(routes)
+        try:
+            seed = decode_ed25519_seed_b64(api_secret)
+        except ValueError as error:
+            raise ValueError(f"api_secret: {error}") from None
+        # pynacl is imported only when a key is made: importing the package should not pay for it.
+        from nacl.signing import SigningKey
+
+        self._signing_key = SigningKey(seed)
         self._api_key = base64.b64encode(bytes(self._signing_key.verify_key)).decode("ascii")
         self._window_ms = window_ms
         self._suffix_window = f"&window={window_ms}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from binance_client.operations import ROUTES
+from binance_client.operations import ROUTES, SERVER_URL
 
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import APIError, AuthenticationError, BadRequestError, RateLimitError, TimestampError
@@ -46,8 +46,11 @@ def _server_time(response: httpx.Response) -> int:
 
 PROFILE: Final = ExchangeProfile(
     name="Binance",
+    key="binance",
     package="binance_client",
     routes=ROUTES,
+    server_url=SERVER_URL,
+    api_key_header="X-MBX-APIKEY",
     error_table=error_class,
     message_key="msg",
     success_code=None,

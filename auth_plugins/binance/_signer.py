@@ -12,6 +12,7 @@ import httpx
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._keys import load_ed25519_pkcs8_pem, mask_api_key
 from auth_plugins._routes import lookup, normalise
+from auth_plugins._secrets import Unpicklable
 from auth_plugins._urls import with_query
 
 __all__ = ["BinanceAuth"]
@@ -19,7 +20,7 @@ __all__ = ["BinanceAuth"]
 MAX_RECV_WINDOW_MS = 60_000
 
 
-class BinanceAuth(httpx.Auth):
+class BinanceAuth(Unpicklable, httpx.Auth):
     """Sign Binance ``SIGNED`` (``USER_DATA``/``TRADE``) requests, as in Binance's "SIGNED Endpoint security".
 
     Give exactly one of ``api_secret`` (HMAC-SHA256, hex signature) or ``private_key`` (an unencrypted
@@ -71,7 +72,11 @@ class BinanceAuth(httpx.Auth):
             # pynacl is imported only for Ed25519 keys: HMAC users need not pay its import time.
             from nacl.signing import SigningKey
 
-            self._key = SigningKey(load_ed25519_pkcs8_pem(private_key))
+            try:
+                seed = load_ed25519_pkcs8_pem(private_key)
+            except ValueError as error:
+                raise ValueError(f"private_key: {error}") from None
+            self._key = SigningKey(seed)
         else:
             raise ValueError("give exactly one of api_secret or private_key")
 

@@ -1,91 +1,56 @@
 """Signed OKX clients: ``make_client`` from credentials, ``client_from_env`` from the environment."""
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Unpack
 
-import httpx
-from attrs import define, field
 from okx_client import AuthenticatedClient
-from okx_client.operations import SERVER_URL
 
-from auth_plugins._clock import Clock
-from auth_plugins._env import base_url_option, flag, require
-from auth_plugins._gates import RequestGate
-from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
-from auth_plugins._pipeline import Pipeline
-from auth_plugins._retry import DEFAULT_RETRY
-from auth_plugins._signed_client import PipelineClientMixin
+from auth_plugins._env import base_url_from_env, flag, require
+from auth_plugins._factory import ClientOptions, build_client
+from auth_plugins._secrets import MaskedKey, Secret
+from auth_plugins.errors import ConfigurationError
 from auth_plugins.okx._profile import PROFILE
 from auth_plugins.okx._signer import OkxAuth
 
 __all__ = ["client_from_env", "make_client"]
 
 
-@define
-class _Client(PipelineClientMixin, AuthenticatedClient):
-    _pipeline: Pipeline = field(kw_only=True, alias="pipeline", repr=False)
-
-
 def make_client(
+    *,
     api_key: str,
     api_secret: str,
     passphrase: str,
-    *,
     demo: bool = False,
-    base_url: str = SERVER_URL,
-    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
-    clock: Clock | None = None,
-    max_retries: int = DEFAULT_RETRY.max_retries,
-    backoff_base_s: float = DEFAULT_RETRY.backoff_base_s,
-    backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
-    retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
-    gates: Sequence[RequestGate] = (),
-    rate_limit: bool = True,
-    **options: Any,
+    **options: Unpack[ClientOptions],
 ) -> AuthenticatedClient:
-    """Return an ``okx_client.AuthenticatedClient`` whose signed requests are signed by :class:`OkxAuth`.
+    """An ``okx_client.AuthenticatedClient`` whose signed requests are signed by :class:`OkxAuth`.
 
-    Live trading is the default; ``demo=True`` marks every request for OKX demo trading (same host). The
-    client never follows redirects, times out after ``timeout`` seconds and serves both ``sync*`` and
-    ``asyncio*`` calls. An answer whose ``code`` is not ``"0"`` raises, whatever its HTTP status. Failures,
-    retries (``max_retries``, ``backoff_base_s``, ``backoff_cap_s``, ``retry_after_cap_s``), clock re-sync,
-    validation, ``rate_limit`` and ``gates`` work as in ``auth_plugins.backpack.make_client``. ``options`` go
-    to the generated client.
+    Live trading is the default; ``demo=True`` marks every request for OKX demo trading (same host; demo keys
+    are separate keys). An answer whose ``code`` is not ``"0"`` raises, whatever its HTTP status. ``options``,
+    failures and retries as in ``auth_plugins.backpack.make_client``.
     """
-    auth = OkxAuth(api_key, api_secret, passphrase, demo=demo, clock=clock)
-    return _Client(
-        base_url=base_url,
-        token=MaskedKey(api_key),
-        prefix="",
-        auth_header_name="OK-ACCESS-KEY",
-        pipeline=pipeline(
-            PROFILE,
-            auth,
-            clock,
-            secrets=(api_key, api_secret, passphrase),
-            max_retries=max_retries,
-            backoff_base_s=backoff_base_s,
-            backoff_cap_s=backoff_cap_s,
-            retry_after_cap_s=retry_after_cap_s,
-            gates=gates,
-            api_key=api_key,
-            rate_limit=rate_limit,
-        ),
-        **client_options(auth, timeout, options),
+    api_key, api_secret, passphrase = MaskedKey(api_key), Secret(api_secret), Secret(passphrase)
+    if not isinstance(demo, bool):
+        raise ConfigurationError("demo must be True or False")
+    try:
+        auth = OkxAuth(api_key, api_secret, passphrase, demo=demo, clock=options.get("clock"))
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    return build_client(
+        AuthenticatedClient, PROFILE, auth, api_key=api_key, secrets=(api_secret, passphrase), options=options
     )
 
 
-def client_from_env(**options: Any) -> AuthenticatedClient:
+def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` from ``OKX_API_KEY``, ``OKX_API_SECRET``, ``OKX_PASSPHRASE`` and ``OKX_DEMO`` (0/1).
-
-    ``ValueError`` names the first missing variable. ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none
-    is passed.
-    """
-    base_url_option("OKX_BASE_URL", options)
-    return make_client(
-        require("OKX_API_KEY"),
-        require("OKX_API_SECRET"),
-        require("OKX_PASSPHRASE"),
-        demo=flag("OKX_DEMO"),
-        **options,
-    )
+    ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none is passed.
+    :class:`~auth_plugins.ConfigurationError` names a missing or malformed variable, never its value."""
+    credentials = {
+        "api_key": require("OKX_API_KEY"),
+        "api_secret": Secret(require("OKX_API_SECRET")),
+        "passphrase": Secret(require("OKX_PASSPHRASE")),
+    }
+    demo = flag("OKX_DEMO")
+    base_url = base_url_from_env("okx")
+    if base_url is not None and "base_url" not in options:
+        options["base_url"] = base_url
+    return make_client(**credentials, demo=demo, **options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from okx_client.operations import ROUTES
+from okx_client.operations import ROUTES, SERVER_URL
 
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import (
@@ -55,8 +55,11 @@ def _server_time(response: httpx.Response) -> int:
 
 PROFILE: Final = ExchangeProfile(
     name="OKX",
+    key="okx",
     package="okx_client",
     routes=ROUTES,
+    server_url=SERVER_URL,
+    api_key_header="OK-ACCESS-KEY",
     error_table=error_class,
     message_key="msg",
     success_code="0",

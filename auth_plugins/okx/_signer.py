@@ -11,11 +11,12 @@ import httpx
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._keys import mask_api_key
 from auth_plugins._routes import lookup, normalise
+from auth_plugins._secrets import Unpicklable
 
 __all__ = ["OkxAuth"]
 
 
-class OkxAuth(httpx.Auth):
+class OkxAuth(Unpicklable, httpx.Auth):
     """Sign OKX v5 private REST requests, as in OKX's "REST Authentication".
 
     The prehash is ``timestamp + METHOD + request-target + body``: the request target is
