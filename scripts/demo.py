@@ -2,7 +2,7 @@
 
 ``python -m scripts.demo`` (what ``make demo`` runs) starts the sandbox exchange on free ports of 127.0.0.1,
 builds one client per exchange with the public factories (``auth_plugins.<exchange>.make_client``) and the
-sandbox's throwaway keys, calls each operation once with the arguments of ``scripts.sample_calls`` through
+sandbox's throwaway keys, calls each operation once with the spec's example arguments through
 the generated ``sync_detailed``, and prints: exchange, operation, HTTP status, whether the sandbox verified the
 signature, and the result's key fields. The exit status is 0 only if every call answered 200 and the sandbox
 verified every signature (public operations, such as server time, go out unsigned).
@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from auth_plugins import backpack, binance, okx
+from auth_plugins._generated import sample_arguments
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
-
-from .sample_calls import SAMPLE_CALLS
 
 __all__ = ["Row", "main", "render_table"]
 
@@ -114,7 +113,7 @@ def _call(exchange: str, operation: Any, client: Any) -> tuple[str, str, bool]:
     """Call one operation; return (HTTP column, result column, succeeded)."""
     module = importlib.import_module(f"{exchange}_client.api.{operation.tag}.{operation.operation_id}")
     try:
-        response = module.sync_detailed(client=client, **SAMPLE_CALLS[(exchange, operation.operation_id)]())
+        response = module.sync_detailed(client=client, **sample_arguments(f"{exchange}_client", operation))
     except Exception as error:  # a failed call is a row in the table, not a crash of the demo
         status = getattr(error, "status", None)
         code = getattr(error, "code", None)
@@ -142,16 +141,18 @@ def _signature_verdict(operation: Any, records: Sequence[Any]) -> tuple[str, boo
 
 def _sandbox_clients(sandbox: Sandbox) -> dict[str, Any]:
     return {
-        "backpack": backpack.make_client(BACKPACK_CREDENTIALS.api_secret, base_url=sandbox.base_url("backpack")),
+        "backpack": backpack.make_client(
+            api_secret=BACKPACK_CREDENTIALS.api_secret, base_url=sandbox.base_url("backpack")
+        ),
         "binance": binance.make_client(
-            BINANCE_CREDENTIALS.hmac_api_key,
+            api_key=BINANCE_CREDENTIALS.hmac_api_key,
             api_secret=BINANCE_CREDENTIALS.hmac_api_secret,
             base_url=sandbox.base_url("binance"),
         ),
         "okx": okx.make_client(
-            OKX_CREDENTIALS.api_key,
-            OKX_CREDENTIALS.api_secret,
-            OKX_CREDENTIALS.passphrase,
+            api_key=OKX_CREDENTIALS.api_key,
+            api_secret=OKX_CREDENTIALS.api_secret,
+            passphrase=OKX_CREDENTIALS.passphrase,
             base_url=sandbox.base_url("okx"),
         ),
     }

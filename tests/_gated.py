@@ -69,7 +69,7 @@ def gated_client(exchange: str, base_url: str, gates: Sequence[RequestGate], *, 
     routes = importlib.import_module(f"{exchange}_client.operations").ROUTES
     auth = _signer(exchange, demo)
     options: dict[str, Any] = {"base_url": base_url, "auth": auth, "timeout": 10.0}
-    client = package.AuthenticatedClient(base_url=base_url, token="unused", raise_on_unexpected_status=True)
+    client = package.AuthenticatedClient(base_url=base_url, token="")
     client.set_httpx_client(_Gated(routes, gates, **options))
     client.set_async_httpx_client(_AsyncGated(routes, gates, **options))
     return client

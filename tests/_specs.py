@@ -12,7 +12,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
-EXCHANGES = ("backpack", "binance", "okx")
+NAMES = ("backpack", "binance", "okx")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -38,7 +38,7 @@ def operations(exchange: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 def all_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
     """``(exchange, METHOD, path, operation)`` for every operation of every exchange."""
-    return [(exchange, *op) for exchange in EXCHANGES for op in operations(exchange)]
+    return [(exchange, *op) for exchange in NAMES for op in operations(exchange)]
 
 
 def snake(name: str) -> str:

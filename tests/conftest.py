@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from auth_plugins.sandbox import Sandbox
+from tests._exchanges import EXCHANGES, NAMES, Exchange
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +22,10 @@ def sbx(sandbox: Sandbox) -> Iterator[Sandbox]:
     yield sandbox
     violations = sandbox.violations
     assert not violations, "the sandbox sent responses that break the spec:\n" + "\n".join(map(str, violations))
+
+
+@pytest.fixture(params=NAMES)
+def exchange(request: pytest.FixtureRequest) -> Exchange:
+    """Each exchange in turn, as the table of facts the tests use (tests/_exchanges.py)."""
+    facts: Exchange = EXCHANGES[request.param]
+    return facts

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests._specs import EXCHANGES, REPO, operations
+from tests._specs import NAMES, REPO, operations
 
 
 def test_the_wheel_holds_every_package_and_only_the_runtime_dependencies(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_the_wheel_holds_every_package_and_only_the_runtime_dependencies(tmp_pat
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
     assert tops == {"auth_plugins", "backpack_client", "binance_client", "okx_client"}
-    for exchange in EXCHANGES:
+    for exchange in NAMES:
         assert f"{exchange}_client/py.typed" in names
         assert f"{exchange}_client/operations.py" in names
         for _, _, op in operations(exchange):

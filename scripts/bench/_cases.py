@@ -1,7 +1,7 @@
 """What the benchmark calls: one case per (operation, signing scheme), built only through the public API.
 
 A case's client is ``auth_plugins.<exchange>.make_client(<sandbox credentials>, base_url=...)`` and its call is
-``<exchange>_client.api.<tag>.<operation>.sync(client=client, **SAMPLE_CALLS[(exchange, operation)]())`` (or
+``<exchange>_client.api.<tag>.<operation>.sync(client=client, **<the spec's example arguments>)`` (or
 ``asyncio``). Credentials are the sandbox's throwaway public test values, passed to worker processes so those
 never import the sandbox (werkzeug, openapi-core) and stay as lean as a user's process.
 """
@@ -9,8 +9,6 @@ never import the sandbox (werkzeug, openapi-core) and stay as lean as a user's p
 from __future__ import annotations
 
 import importlib
-import inspect
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -23,7 +21,6 @@ __all__ = [
     "api_module",
     "credentials",
     "make_ours",
-    "rate_limit_switch_found",
     "unsigned_target",
 ]
 
@@ -114,49 +111,38 @@ def credentials() -> dict[str, dict[str, str]]:
     }
 
 
-def _no_rate_limit(make_client: Callable[..., Any]) -> dict[str, Any]:
-    # Sequential and fan-out loops run far above any documented limit: a limiter would time its own sleeps.
-    return {"rate_limit": False} if "rate_limit" in inspect.signature(make_client).parameters else {}
-
-
 def make_ours(case: Case, creds: dict[str, dict[str, str]], base_url: str, **options: Any) -> Any:
-    """A factory-made client for ``case`` on ``base_url``, rate limiting off when the factory offers the switch.
-
-    ``options`` go to ``make_client`` (e.g. ``httpx_args``). Returns the generated ``AuthenticatedClient``.
-    """
+    """A factory-made client for ``case`` on ``base_url``, with the client-side rate limiter off (the loops run
+    far above any documented limit: a limiter would time its own sleeps). ``options`` go to ``make_client``
+    (e.g. ``limits``). Returns the generated ``AuthenticatedClient``."""
+    options.setdefault("rate_limit", False)
     if case.exchange == "backpack":
         from auth_plugins.backpack import make_client as backpack
 
-        c = creds["backpack"]
-        return backpack(c["api_secret"], base_url=base_url, **_no_rate_limit(backpack), **options)
+        return backpack(api_secret=creds["backpack"]["api_secret"], base_url=base_url, **options)
     if case.exchange == "binance":
         from auth_plugins.binance import make_client as binance
 
         c = creds["binance"]
         if case.scheme == "ed25519":
-            return binance(
-                c["ed25519_api_key"],
-                private_key=c["ed25519_private_key_pem"],
-                base_url=base_url,
-                **_no_rate_limit(binance),
-                **options,
-            )
-        return binance(
-            c["hmac_api_key"], api_secret=c["hmac_api_secret"], base_url=base_url, **_no_rate_limit(binance), **options
-        )
+            pem = c["ed25519_private_key_pem"]
+            return binance(api_key=c["ed25519_api_key"], private_key=pem, base_url=base_url, **options)
+        return binance(api_key=c["hmac_api_key"], api_secret=c["hmac_api_secret"], base_url=base_url, **options)
     from auth_plugins.okx import make_client as okx
 
     c = creds["okx"]
-    return okx(c["api_key"], c["api_secret"], c["passphrase"], base_url=base_url, **_no_rate_limit(okx), **options)
+    return okx(
+        api_key=c["api_key"], api_secret=c["api_secret"], passphrase=c["passphrase"], base_url=base_url, **options
+    )
 
 
-def rate_limit_switch_found() -> bool:
-    """Whether every factory takes ``rate_limit`` (and the benchmark therefore switches it off)."""
-    from auth_plugins.backpack import make_client as backpack
-    from auth_plugins.binance import make_client as binance
-    from auth_plugins.okx import make_client as okx
+def sample_kwargs(case: Case) -> dict[str, Any]:
+    """The spec's example arguments of ``case``'s operation (what every benchmarked call sends)."""
+    from auth_plugins._generated import operations, sample_arguments
 
-    return all(_no_rate_limit(factory) for factory in (backpack, binance, okx))
+    package = f"{case.exchange}_client"
+    operation = next(op for op in operations(package) if op.operation_id == case.operation)
+    return sample_arguments(package, operation)
 
 
 def unsigned_target(raw_target: str, exchange: str) -> str:

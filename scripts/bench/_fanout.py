@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ._cases import Case, FloorRequest, api_module, make_ours
+from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
 from ._fresh import run_fresh, worker_main
 from ._stats import summary
 
@@ -39,16 +39,14 @@ async def _run(call: Callable[[], Awaitable[object]], requests: int, concurrency
 
 
 async def _measure_case(item: dict[str, Any], payload: dict[str, Any], concurrency: int) -> dict[str, list[float]]:
-    from scripts.sample_calls import SAMPLE_CALLS
-
     case, floor = Case(**item["case"]), FloorRequest(**item["floor"])
     base_url, requests = payload["base_url"], payload["requests"]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    kwargs = SAMPLE_CALLS[(case.exchange, case.operation)]()
+    kwargs = sample_kwargs(case)
     call = api_module(case).asyncio
     content = floor.body.encode("utf-8")
     headers = {"Content-Type": floor.content_type} if floor.content_type else {}
-    client = make_ours(case, payload["credentials"], base_url, httpx_args={"limits": limits})
+    client = make_ours(case, payload["credentials"], base_url, limits=limits)
     async with client, httpx.AsyncClient(base_url=base_url, limits=limits) as raw:
 
         async def ours() -> object:

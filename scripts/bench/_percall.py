@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ._cases import Case, FloorRequest, api_module, make_ours
+from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
 from ._fresh import run_fresh, worker_main
 from ._stats import percentile, summary
 
@@ -77,17 +77,14 @@ def _unsigned_client(case: Case, base_url: str) -> Any:
         prefix="",
         auth_header_name=_API_KEY_HEADERS[case.exchange],
         timeout=httpx.Timeout(10.0),
-        raise_on_unexpected_status=True,
         follow_redirects=False,
     )
 
 
 def _measure_case(item: dict[str, Any], payload: dict[str, Any]) -> dict[str, list[float]]:
-    from scripts.sample_calls import SAMPLE_CALLS
-
     case, floor = Case(**item["case"]), FloorRequest(**item["floor"])
     base_url, size = payload["base_url"], payload["batch"]
-    kwargs = SAMPLE_CALLS[(case.exchange, case.operation)]()
+    kwargs = sample_kwargs(case)
     sync = api_module(case).sync
     with (
         make_ours(case, payload["credentials"], base_url) as client,

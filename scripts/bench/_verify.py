@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from scripts.sample_calls import SAMPLE_CALLS
-
-from ._cases import CASES, Case, FloorRequest, api_module, credentials, make_ours, unsigned_target
+from ._cases import CASES, Case, FloorRequest, api_module, credentials, make_ours, sample_kwargs, unsigned_target
 
 __all__ = ["VerificationError", "Verified", "verify_cases"]
 
@@ -44,7 +42,7 @@ def verify_cases(cases: tuple[Case, ...] = CASES) -> list[Verified]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with Sandbox() as sandbox:
         for case in cases:
-            kwargs = SAMPLE_CALLS[(case.exchange, case.operation)]()
+            kwargs = sample_kwargs(case)
             with make_ours(case, creds, sandbox.base_url(case.exchange)) as client:
                 response = api_module(case).sync_detailed(client=client, **kwargs)
             record = sandbox.requests(case.exchange)[-1]

@@ -1,5 +1,6 @@
 """The public factories: every operation through a generated client over real HTTP, sync and async, with a
-loopback server that recomputes each signature from the raw request; env-var factories; safe defaults; reprs.
+loopback server that recomputes each signature from the raw request; env-var factories; safe defaults that cannot
+be undone; checked, typed options; reprs.
 
 The server side uses tests/_verifiers.py, which imports nothing from auth_plugins.
 """
@@ -18,8 +19,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from auth_plugins import AuthenticationError, ResponseError, backpack, binance, okx
-from scripts.sample_calls import SAMPLE_CALLS
+from auth_plugins import AuthenticationError, ConfigurationError, ResponseError, RetryPolicy, backpack, binance, okx
+from tests._exchanges import sample
 from tests._specs import all_operations
 from tests._verifiers import verify_backpack, verify_binance_ed25519, verify_binance_hmac, verify_okx
 
@@ -85,14 +86,19 @@ def _has_signature(request: Request) -> bool:
     return bool({"x-signature", "ok-access-sign"} & names) or b"signature=" in request.query_string
 
 
-def factory(exchange: str, base_url: str, binance_ed25519: bool = False) -> Any:
-    if exchange == "backpack":
-        return backpack.make_client(BACKPACK_SECRET, base_url=base_url)
-    if exchange == "binance":
-        if binance_ed25519:
-            return binance.make_client(BINANCE_KEY, private_key=BINANCE_PEM, base_url=base_url)
-        return binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET, base_url=base_url)
-    return okx.make_client(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE, base_url=base_url)
+CREDENTIALS: dict[tuple[str, bool], tuple[Callable[..., Any], dict[str, Any]]] = {
+    ("backpack", False): (backpack.make_client, {"api_secret": BACKPACK_SECRET}),
+    ("binance", False): (binance.make_client, {"api_key": BINANCE_KEY, "api_secret": BINANCE_SECRET}),
+    ("binance", True): (binance.make_client, {"api_key": BINANCE_KEY, "private_key": BINANCE_PEM}),
+    ("okx", False): (okx.make_client, {"api_key": OKX_KEY, "api_secret": OKX_SECRET, "passphrase": OKX_PASSPHRASE}),
+}
+
+
+def factory(exchange: str, base_url: str | None = None, binance_ed25519: bool = False, **options: Any) -> Any:
+    make, credentials = CREDENTIALS[(exchange, binance_ed25519)]
+    if base_url is not None:
+        options["base_url"] = base_url
+    return make(**{**credentials, **options})
 
 
 CASES = [("backpack", False), ("binance", False), ("binance", True), ("okx", False)]
@@ -104,10 +110,6 @@ def server(httpserver_ipv4: HTTPServer) -> Iterator[HTTPServer]:
     httpserver_ipv4.clear()
 
 
-def test_the_sample_calls_cover_every_operation() -> None:
-    assert set(SAMPLE_CALLS) == {(ex, op["operationId"]) for ex, _, _, op in all_operations()}
-
-
 @pytest.mark.parametrize(("exchange", "ed25519"), CASES, ids=["backpack", "binance-hmac", "binance-ed25519", "okx"])
 def test_every_operation_is_signed_as_the_exchange_verifies_it_sync_and_async(
     server: HTTPServer, exchange: str, ed25519: bool
@@ -117,14 +119,14 @@ def test_every_operation_is_signed_as_the_exchange_verifies_it_sync_and_async(
     with factory(exchange, server.url_for("").rstrip("/"), ed25519) as client:
         for tag, operation_id in operations:
             module = importlib.import_module(f"{exchange}_client.api.{tag}.{operation_id}")
-            result = module.sync_detailed(client=client, **SAMPLE_CALLS[(exchange, operation_id)]())
+            result = module.sync_detailed(client=client, **sample(exchange, operation_id))
             assert result.status_code == 200, (operation_id, result.content)
 
     async def run_async() -> None:
         async with factory(exchange, server.url_for("").rstrip("/"), ed25519) as client:
             for tag, operation_id in operations:
                 module = importlib.import_module(f"{exchange}_client.api.{tag}.{operation_id}")
-                result = await module.asyncio_detailed(client=client, **SAMPLE_CALLS[(exchange, operation_id)]())
+                result = await module.asyncio_detailed(client=client, **sample(exchange, operation_id))
                 assert result.status_code == 200, (operation_id, result.content)
 
     asyncio.run(run_async())
@@ -136,7 +138,7 @@ def test_a_wrong_secret_is_caught_by_the_server(server: HTTPServer) -> None:
     signing = SigningServer(server, "okx")
     from okx_client.api.account import get_max_loan
 
-    with okx.make_client(OKX_KEY, "0" * 32, OKX_PASSPHRASE, base_url=server.url_for("").rstrip("/")) as client:
+    with factory("okx", server.url_for("").rstrip("/"), api_secret="0" * 32) as client:
         with pytest.raises(AuthenticationError) as info:
             get_max_loan.sync_detailed(client=client, mgn_mode="cross")
     assert info.value.status == 401
@@ -144,31 +146,72 @@ def test_a_wrong_secret_is_caught_by_the_server(server: HTTPServer) -> None:
 
 
 def test_factory_defaults_are_safe() -> None:
-    for client in (
-        backpack.make_client(BACKPACK_SECRET),
-        binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET),
-        okx.make_client(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE),
-    ):
-        httpx_client = client.get_httpx_client()
+    for exchange, ed25519 in CREDENTIALS:
+        httpx_client = factory(exchange, binance_ed25519=ed25519).get_httpx_client()
         assert httpx_client.timeout == httpx.Timeout(10.0)
-        assert client.raise_on_unexpected_status is True
         assert httpx_client.follow_redirects is False
         assert str(httpx_client.base_url).startswith("https://")
-    assert (
-        str(okx.make_client(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE).get_httpx_client().base_url) == "https://www.okx.com"
-    )
-    custom = binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET, base_url="http://127.0.0.1:9", timeout=2.5)
+        assert httpx_client.pipeline.retry == RetryPolicy()
+    assert str(factory("okx").get_httpx_client().base_url) == "https://www.okx.com"
+    custom = factory("binance", "http://127.0.0.1:9", timeout=2.5)
     assert str(custom.get_httpx_client().base_url) == "http://127.0.0.1:9"
     assert custom.get_httpx_client().timeout == httpx.Timeout(2.5)
-    with pytest.raises(TypeError, match="set by the factory"):
-        okx.make_client(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE, httpx_args={"auth": None})
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("follow_redirects", True, "never follows redirects"),
+        ("auth", None, "the signer is the factory's"),
+        ("httpx_args", {"transport": None}, "typed options"),
+        ("max_retries", 3, "unknown option 'max_retries'"),
+        ("timeot", 3, "unknown option 'timeot'"),
+    ],
+)
+def test_safety_defaults_and_unknown_options_are_refused_by_name(option: str, value: Any, words: str) -> None:
+    with pytest.raises(ConfigurationError, match=words):
+        factory("okx", **{option: value})
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"base_url": "127.0.0.1:8080"}, "must start with http:// or https://"),
+        ({"base_url": "https://www.okx.com/api/v5"}, "must have no path"),
+        ({"base_url": "https://www.okx.com/?x=1"}, "must have no path, query or fragment"),
+        ({"base_url": "https://user:pw@www.okx.com"}, "must not hold credentials"),
+        ({"base_url": 8080}, "must be a string"),
+        ({"timeout": -1}, "timeout must be a number greater than 0"),
+        ({"timeout": 0}, "timeout must be a number greater than 0"),
+        ({"timeout": float("nan")}, "timeout must be"),
+        ({"timeout": True}, "timeout must be"),
+        ({"demo": "yes"}, "demo must be True or False"),
+        ({"max_response_bytes": 1.5}, "max_response_bytes must be an integer"),
+        ({"retry": 3}, "retry must be a RetryPolicy"),
+        ({"rate_limit": "yes"}, "rate_limit must be"),
+        ({"verify_ssl": 1}, "verify_ssl must be"),
+        ({"clock": 5}, "clock must be a callable"),
+    ],
+)
+def test_factory_arguments_are_checked_before_anything_is_built(options: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConfigurationError, match=words):
+        factory("okx", **options)
+
+
+def test_credentials_are_keyword_only_and_named_alike_on_every_exchange() -> None:
+    for make in (backpack.make_client, binance.make_client, okx.make_client):
+        with pytest.raises(TypeError):
+            make("positional")  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match="api_key is not the public key of api_secret"):
+        backpack.make_client(api_secret=BACKPACK_SECRET, api_key=BINANCE_KEY)
+    assert backpack.make_client(api_secret=BACKPACK_SECRET, api_key=BACKPACK_PUBLIC).token == BACKPACK_PUBLIC
 
 
 def test_an_undocumented_status_and_a_redirect_are_not_silently_accepted(server: HTTPServer) -> None:
     from binance_client.api.general import get_server_time
 
     server.expect_request("/api/v3/time").respond_with_data("", status=302, headers={"Location": "http://127.0.0.2/x"})
-    with binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET, base_url=server.url_for("").rstrip("/")) as c:
+    with factory("binance", server.url_for("").rstrip("/")) as c:
         with pytest.raises(ResponseError) as info:
             get_server_time.sync(client=c)
     assert info.value.status == 302
@@ -177,16 +220,19 @@ def test_an_undocumented_status_and_a_redirect_are_not_silently_accepted(server:
 
 def test_bad_key_material_fails_at_construction_without_echoing_it() -> None:
     cases: list[tuple[Callable[[], object], str]] = [
-        (lambda: backpack.make_client("not base64!"), "not valid base64"),
-        (lambda: backpack.make_client("c2hvcnQ="), "exactly 32 bytes"),
-        (lambda: backpack.make_client(""), "empty"),
-        (lambda: binance.make_client(BINANCE_KEY), "exactly one of api_secret or private_key"),
-        (lambda: binance.make_client(BINANCE_KEY, api_secret="s3cr3t", private_key=BINANCE_PEM), "not both"),
-        (lambda: binance.make_client(BINANCE_KEY, private_key="-----BEGIN RSA PRIVATE KEY-----\nAA==\n"), "PEM"),
-        (lambda: okx.make_client(OKX_KEY, OKX_SECRET, ""), "passphrase is empty"),
+        (lambda: backpack.make_client(api_secret="not base64!"), "api_secret: Ed25519 seed is not valid base64"),
+        (lambda: backpack.make_client(api_secret="c2hvcnQ="), "api_secret: .*exactly 32 bytes"),
+        (lambda: backpack.make_client(api_secret=""), "empty"),
+        (lambda: binance.make_client(api_key=BINANCE_KEY), "exactly one of api_secret or private_key"),
+        (lambda: binance.make_client(api_key=BINANCE_KEY, api_secret="s3cr3t", private_key=BINANCE_PEM), "not both"),
+        (
+            lambda: binance.make_client(api_key=BINANCE_KEY, private_key="-----BEGIN RSA PRIVATE KEY-----\nAA==\n"),
+            "private_key: PEM",
+        ),
+        (lambda: okx.make_client(api_key=OKX_KEY, api_secret=OKX_SECRET, passphrase=""), "passphrase is empty"),
     ]
     for build, reason in cases:
-        with pytest.raises(ValueError, match=reason) as info:
+        with pytest.raises(ConfigurationError, match=reason) as info:
             build()
         for secret in (*SECRETS, "s3cr3t", "not base64!", "c2hvcnQ="):
             assert secret not in str(info.value)
@@ -214,44 +260,67 @@ def test_env_factories_name_the_missing_variable(monkeypatch: pytest.MonkeyPatch
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(missing)
-    with pytest.raises(ValueError, match=f"environment variable {missing} is not set"):
+    with pytest.raises(ConfigurationError, match=f"environment variable {missing} is not set"):
         FROM_ENV[missing]()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "from_env", "words"),
+    [
+        ("BACKPACK_API_SECRET", "not base64!", backpack.client_from_env, "BACKPACK_API_SECRET: .*not valid base64"),
+        ("BACKPACK_API_SECRET", "c2hvcnQ=", backpack.client_from_env, "BACKPACK_API_SECRET: .*exactly 32 bytes"),
+        ("OKX_BASE_URL", "www.okx.com", okx.client_from_env, "OKX_BASE_URL must start with http"),
+        ("BINANCE_BASE_URL", "https://api.binance.com/sapi", binance.client_from_env, "BINANCE_BASE_URL must have no"),
+        ("OKX_DEMO", "maybe", okx.client_from_env, "OKX_DEMO must be"),
+    ],
+)
+def test_env_factories_name_the_variable_and_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, from_env: Callable[[], Any], words: str
+) -> None:
+    for name, setting in ENV.items():
+        monkeypatch.setenv(name, setting)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=f"environment variable {words}") as info:
+        from_env()
+    assert value not in str(info.value)
+
+
+def _auth(client: Any) -> Any:
+    """The signer of a factory-made client."""
+    return client.get_httpx_client().pipeline.auth
 
 
 def test_env_factories_build_working_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     assert backpack.client_from_env().token == BACKPACK_PUBLIC
-    assert okx.client_from_env().get_httpx_client().auth.demo is False  # type: ignore[union-attr]
+    assert _auth(okx.client_from_env()).demo is False
     monkeypatch.setenv("OKX_DEMO", "1")
-    assert okx.client_from_env().get_httpx_client().auth.demo is True  # type: ignore[union-attr]
-    monkeypatch.setenv("OKX_DEMO", "maybe")
-    with pytest.raises(ValueError, match="OKX_DEMO must be"):
-        okx.client_from_env()
-    assert "hmac" in repr(binance.client_from_env().get_httpx_client().auth)
+    assert _auth(okx.client_from_env()).demo is True
+    assert "hmac" in repr(_auth(binance.client_from_env()))
 
     monkeypatch.delenv("BINANCE_API_SECRET")
-    with pytest.raises(ValueError, match="BINANCE_API_SECRET or BINANCE_PRIVATE_KEY_FILE is not set"):
+    with pytest.raises(ConfigurationError, match="BINANCE_API_SECRET or BINANCE_PRIVATE_KEY_FILE is not set"):
         binance.client_from_env()
     key_file = tmp_path / "binance.pem"
-    key_file.write_text(BINANCE_PEM)
     monkeypatch.setenv("BINANCE_PRIVATE_KEY_FILE", str(key_file))
-    assert "ed25519" in repr(binance.client_from_env().get_httpx_client().auth)
+    with pytest.raises(ConfigurationError, match="BINANCE_PRIVATE_KEY_FILE: cannot read it"):
+        binance.client_from_env()
+    key_file.write_text("-----BEGIN RSA PRIVATE KEY-----\nAA==\n-----END RSA PRIVATE KEY-----\n")
+    with pytest.raises(ConfigurationError, match="BINANCE_PRIVATE_KEY_FILE: PEM is not an Ed25519"):
+        binance.client_from_env()
+    key_file.write_text(BINANCE_PEM)
+    assert "ed25519" in repr(_auth(binance.client_from_env()))
     monkeypatch.setenv("BINANCE_API_SECRET", BINANCE_SECRET)
-    with pytest.raises(ValueError, match="only one of"):
+    with pytest.raises(ConfigurationError, match="only one of"):
         binance.client_from_env()
 
 
 def test_no_repr_or_str_of_an_auth_or_client_shows_a_secret() -> None:
-    clients: list[Any] = [
-        backpack.make_client(BACKPACK_SECRET),
-        binance.make_client(BINANCE_KEY, api_secret=BINANCE_SECRET),
-        binance.make_client(BINANCE_KEY, private_key=BINANCE_PEM),
-        okx.make_client(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE),
-    ]
+    clients: list[Any] = [factory(exchange, binance_ed25519=ed25519) for exchange, ed25519 in CREDENTIALS]
     for client in clients:
-        auth = client.get_httpx_client().auth
-        for text in (repr(client), str(client), repr(auth), str(auth)):
+        http: Any = client.get_httpx_client()
+        for text in (repr(client), str(client), repr(http.pipeline), repr(http.pipeline.auth), str(http.pipeline.auth)):
             for secret in (*SECRETS, BINANCE_KEY, OKX_KEY, BACKPACK_PUBLIC):
                 assert secret not in text, (secret, text)
 
@@ -271,5 +340,5 @@ def test_env_factories_take_the_base_url_from_the_environment(
         monkeypatch.setenv(name, value)
     assert str(from_env().get_httpx_client().base_url).rstrip("/") == production
     monkeypatch.setenv(variable, "http://127.0.0.1:9/")
-    assert str(from_env().get_httpx_client().base_url) == "http://127.0.0.1:9/"
-    assert str(from_env(base_url="http://127.0.0.1:8/").get_httpx_client().base_url) == "http://127.0.0.1:8/"
+    assert str(from_env().get_httpx_client().base_url).rstrip("/") == "http://127.0.0.1:9"
+    assert str(from_env(base_url="http://127.0.0.1:8/").get_httpx_client().base_url).rstrip("/") == "http://127.0.0.1:8"

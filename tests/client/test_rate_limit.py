@@ -22,6 +22,7 @@ from binance_client.operations import ROUTES as BINANCE_ROUTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from okx_client.api.account import get_max_loan
+from okx_client.errors import UnexpectedStatus
 from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RateLimitError
@@ -29,7 +30,7 @@ from auth_plugins._gates import RequestGate
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry, rate_limit_gate
 from auth_plugins.sandbox import OKX_CREDENTIALS, Sandbox
 from auth_plugins.sandbox._ratelimit import SlidingWindowLimiter
-from tests._failures import make
+from tests._exchanges import EXCHANGES, NO_RETRY
 from tests._gated import gated_client
 
 OKX_MAX_LOAN: Final = OKX_ROUTES[("GET", "/api/v5/account/max-loan")]
@@ -315,8 +316,10 @@ def _achieved_fraction(sandbox: Sandbox) -> float:
 def _call(client: Any) -> int:
     try:
         return int(get_max_loan.sync_detailed(client=client, mgn_mode="cross", inst_id="BTC-USDT").status_code)
-    except RateLimitError as error:  # factory-made clients raise; the stand-in returns the 429
+    except RateLimitError as error:  # factory-made clients raise RateLimitError, the stand-in UnexpectedStatus
         return int(error.status)
+    except UnexpectedStatus as error:
+        return int(error.status_code)
 
 
 async def _acall(client: Any) -> int:
@@ -326,6 +329,8 @@ async def _acall(client: Any) -> int:
         )
     except RateLimitError as error:
         return int(error.status)
+    except UnexpectedStatus as error:
+        return int(error.status_code)
 
 
 def _run_threads(client: Any, requests: int, threads: int = 2) -> list[int]:
@@ -352,7 +357,7 @@ def _gated(sandbox: Sandbox, gates: list[RequestGate]) -> Any:
 def _factory_client(sandbox: Sandbox, **options: Any) -> Any:
     """What users get: ``okx.make_client`` with its default limiter (process-wide budgets); no retries, so a
     429 would surface as a ``RateLimitError`` instead of being waited out."""
-    return make(sandbox, "okx", rate_limit=True, max_retries=0, **options)
+    return EXCHANGES["okx"].client(sandbox, rate_limit=True, **NO_RETRY, **options)
 
 
 @pytest.fixture
@@ -396,7 +401,7 @@ def test_clients_built_from_the_same_credentials_share_one_budget_sync_and_async
 def test_without_the_limiter_or_a_shared_budget_the_sandbox_rejects(limited: Sandbox, setup: str) -> None:
     """The control for the tests above: the sandbox really enforces, so their zero-429 results mean something."""
     if setup == "limiter switched off":
-        clients = [make(limited, "okx", rate_limit=False, max_retries=0) for _ in range(2)]
+        clients = [EXCHANGES["okx"].client(limited, rate_limit=False, **NO_RETRY) for _ in range(2)]
     else:
         clients = [_gated(limited, [RateLimitGate("okx", KEY, registry=RateLimitRegistry())]) for _ in range(2)]
     statuses = [status for client in clients for status in _run_threads(client, LIMIT)]

@@ -1,25 +1,29 @@
-"""Redaction: no secret, passphrase, private key, API key or signature in any log record (httpx, httpcore and
+"""Redaction: no secret, passphrase, private key, API key or signature in any log record (httpcore and
 auth_plugins at DEBUG), exception text, repr or str, after running every operation of every exchange sync and
-async, with retries, clock re-syncs and errors; and the scan is shown to find what the filter removes."""
+async, with retries, clock re-syncs and errors; the scan is shown to find what redaction removes; and a client's
+redactor knows its own secrets only and goes when the client goes."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
+import gc
 import logging
+import weakref
 from collections.abc import Iterator
 from typing import Any, Final
 
+import httpx
 import pytest
 
 from auth_plugins import APIError, RedactingFilter
-from auth_plugins._redaction import REDACTED, redact
+from auth_plugins._operation import OperationInfo
+from auth_plugins._redaction import REDACTED, Redactor, activate, deactivate, redact
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
-from scripts.sample_calls import SAMPLE_CALLS
-from tests._failures import FAST, SECRETS, SIGNED, error_body, make, signature_of
-from tests._specs import all_operations
+from tests._exchanges import EXCHANGES, FAST, SECRETS, call, sample
 
 CLIENT_LOGGERS: Final = ("httpx", "httpcore", "auth_plugins")
+# The sandbox's own defaults per exchange; VARIANTS below uses "" for them.
+DEFAULT_VARIANT: Final = {name: facts.variants[0] for name, facts in EXCHANGES.items()}
 VARIANTS: Final = [("backpack", ""), ("binance", ""), ("binance", "ed25519"), ("okx", ""), ("okx", "demo")]
 # What each client knows, and so what a server error body could echo back to it.
 OWN_SECRETS: Final = {
@@ -53,33 +57,31 @@ def _rendered(records: list[logging.LogRecord]) -> list[str]:
 def _exercise(sbx: Sandbox, exchange: str, variant: str, texts: list[str]) -> None:
     """Every operation, sync and async; a retried 503 with a body echoing the secrets; a clock re-sync; and a
     terminal error; collecting reprs, strs and exception texts into ``texts``."""
-    operations = [(op["tags"][0], op["operationId"]) for ex, _, _, op in all_operations() if ex == exchange]
+    facts = EXCHANGES[exchange]
     echo = f"echo signature=deadbeef {' '.join(OWN_SECRETS[(exchange, variant)])}"
-    sbx.script(exchange, status=503, body=error_body(exchange, None, echo), operation_id=SIGNED[exchange][1])
+    sbx.script(exchange, status=503, body=facts.error_body(None, echo), operation_id=facts.signed[1])
     sbx.skew_ms = 120_000
 
     def modules() -> Iterator[tuple[Any, dict[str, Any]]]:
-        for tag, operation_id in operations:
-            endpoint = importlib.import_module(f"{exchange}_client.api.{tag}.{operation_id}")
-            yield endpoint, SAMPLE_CALLS[(exchange, operation_id)]()
+        for operation in facts.operations:
+            yield facts.module(operation.operation_id), sample(exchange, operation.operation_id)
 
-    with make(sbx, exchange, variant=variant, **FAST) as client:
+    with facts.client(sbx, variant=variant, **FAST) as client:
         for endpoint, kwargs in modules():
             endpoint.sync_detailed(client=client, **kwargs)
-        texts += [repr(client), str(client), repr(client.get_httpx_client().auth), str(client.get_httpx_client())]
+        http = client.get_httpx_client()
+        texts += [repr(client), str(client), repr(http.pipeline), repr(http.pipeline.auth), str(http)]
 
     async def run() -> None:
-        async with make(sbx, exchange, variant=variant, **FAST) as client:
+        async with facts.client(sbx, variant=variant, **FAST) as client:
             for endpoint, kwargs in modules():
                 await endpoint.asyncio_detailed(client=client, **kwargs)
 
     asyncio.run(run())
-    sbx.script(exchange, times=3, status=503, body=error_body(exchange, None, echo), operation_id=SIGNED[exchange][1])
-    with make(sbx, exchange, variant=variant, **FAST) as client:
-        tag, operation_id = SIGNED[exchange]
-        endpoint = importlib.import_module(f"{exchange}_client.api.{tag}.{operation_id}")
+    sbx.script(exchange, times=3, status=503, body=facts.error_body(None, echo), operation_id=facts.signed[1])
+    with facts.client(sbx, variant=variant, **FAST) as client:
         with pytest.raises(APIError) as info:
-            endpoint.sync_detailed(client=client, **SAMPLE_CALLS[(exchange, operation_id)]())
+            facts.module().sync_detailed(client=client, **sample(exchange, facts.signed[1]))
     error = info.value
     assert "deadbeef" not in error.body_excerpt and REDACTED in error.body_excerpt
     texts += [str(error), repr(error), error.message, error.body_excerpt]
@@ -90,7 +92,7 @@ def _wire_secrets(sbx: Sandbox, exchange: str) -> list[str]:
     found = []
     for record in sbx.requests(exchange):
         if record.auth is not None:
-            found.append(signature_of(exchange, record))
+            found.append(EXCHANGES[exchange].signature_of(record))
             if exchange == "okx":
                 found.append(record.headers["ok-access-passphrase"])
     return found
@@ -103,7 +105,6 @@ def test_no_secret_or_signature_in_logs_reprs_or_errors(
     texts: list[str] = []
     _exercise(sbx, exchange, variant, texts)
     records = _client_records(client_logs)
-    assert any(record.name == "httpx" for record in records)
     assert any(record.name.startswith("httpcore") for record in records)
     assert any(record.name == "auth_plugins" and "retry" in record.getMessage() for record in records)
     signatures = _wire_secrets(sbx, exchange)
@@ -115,24 +116,62 @@ def test_no_secret_or_signature_in_logs_reprs_or_errors(
         assert leaked == 0, f"secret #{number} appears in {leaked} logged or raised text(s)"
 
 
-def test_the_scan_finds_a_signature_when_the_filter_is_off(
+def test_the_scan_finds_an_echoed_secret_when_redaction_is_off(
     sbx: Sandbox, client_logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Proof that the test above can fail: without the filter, httpx's INFO line carries Binance's signature."""
-    with make(sbx, "binance") as client:
-        httpx_logger = logging.getLogger("httpx")
-        unfiltered = [f for f in httpx_logger.filters if not isinstance(f, RedactingFilter)]
-        monkeypatch.setattr(httpx_logger, "filters", unfiltered)
-        tag, operation_id = SIGNED["binance"]
-        endpoint = importlib.import_module(f"binance_client.api.{tag}.{operation_id}")
-        endpoint.sync_detailed(client=client, **SAMPLE_CALLS[("binance", operation_id)]())
-    (signature,) = _wire_secrets(sbx, "binance")
-    assert any(signature in text for text in _rendered(_client_records(client_logs)))
+    """Proof that the test above can fail: without the client's redactor, an error body echoing the secret
+    reaches the exception's excerpt."""
+    monkeypatch.setattr(Redactor, "redact", lambda self, text: text)
+    texts: list[str] = []
+    with pytest.raises(AssertionError):
+        _exercise(sbx, "okx", "", texts)
+    sbx.reset()
+    sbx.script("okx", times=3, status=503, body=EXCHANGES["okx"].error_body(None, OKX_CREDENTIALS.api_secret))
+    with pytest.raises(APIError) as info:
+        EXCHANGES["okx"].invoke(sbx, "sync", **FAST)
+    assert OKX_CREDENTIALS.api_secret in info.value.body_excerpt
+
+
+class _Chatty:
+    """A gate that logs the client's own secret on httpcore's logger while a call is under way."""
+
+    def before_send(self, operation: OperationInfo, request: httpx.Request) -> None:
+        logging.getLogger("httpcore.http11").debug("the secret is %s", OKX_CREDENTIALS.api_secret)
+
+    async def abefore_send(self, operation: OperationInfo, request: httpx.Request) -> None:
+        self.before_send(operation, request)
+
+
+def test_records_logged_during_a_call_lose_the_clients_secrets(
+    sbx: Sandbox, client_logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    EXCHANGES["okx"].invoke(sbx, "sync", gates=[_Chatty()])
+    chatty = [record for record in client_logs.records if "the secret is" in record.getMessage()]
+    assert chatty and all(OKX_CREDENTIALS.api_secret not in record.getMessage() for record in chatty)
+    client_logs.clear()
+    client = EXCHANGES["okx"].client(sbx, gates=[_Chatty()])  # made first: making a client installs the filter
+    logger = logging.getLogger("httpcore.http11")
+    monkeypatch.setattr(logger, "filters", [f for f in logger.filters if not isinstance(f, RedactingFilter)])
+    call(client, EXCHANGES["okx"].module(), "sync", sample("okx", "get_max_loan"))
+    assert any(OKX_CREDENTIALS.api_secret in record.getMessage() for record in client_logs.records)
+
+
+def test_a_clients_redactor_holds_its_own_secrets_only_and_goes_with_the_client(sbx: Sandbox) -> None:
+    first = EXCHANGES["okx"].client(sbx, api_key="key-AAAA-0123456789")
+    pattern_size = len(first.get_httpx_client().pipeline.redactor._pattern.pattern)
+    others = [EXCHANGES["okx"].client(sbx, api_key=f"key-{n:04d}-0123456789") for n in range(200)]
+    last = EXCHANGES["okx"].client(sbx, api_key="key-9999-0123456789")
+    # The same secrets (but the key), so the same size: nothing of the 200 clients made before is in it.
+    assert len(last.get_httpx_client().pipeline.redactor._pattern.pattern) == pattern_size
+    released = weakref.ref(last.get_httpx_client().pipeline.redactor)
+    del last, others
+    gc.collect()
+    assert released() is None
 
 
 def test_the_filter_is_installed_once_however_many_clients(sbx: Sandbox) -> None:
     for _ in range(3):
-        make(sbx, "okx")
+        EXCHANGES["okx"].client(sbx)
     for name in ("httpx", "httpcore.connection", "httpcore.http11", "auth_plugins"):
         installed = [f for f in logging.getLogger(name).filters if isinstance(f, RedactingFilter)]
         assert len(installed) == 1, name
@@ -150,11 +189,9 @@ def test_redact_covers_header_and_query_shapes() -> None:
             1
         ],
     }
-    from auth_plugins._redaction import register_secrets
-
-    register_secrets(passphrase, BINANCE_CREDENTIALS.ed25519_private_key_pem)
+    redactor = Redactor([passphrase, BINANCE_CREDENTIALS.ed25519_private_key_pem])
     for text, secret in samples.items():
-        cleaned = redact(text)
+        cleaned = redactor.redact(text)
         assert secret not in cleaned and REDACTED in cleaned, cleaned
     assert redact("Content-Type: application/json") == "Content-Type: application/json"
 
@@ -162,12 +199,14 @@ def test_redact_covers_header_and_query_shapes() -> None:
 def test_the_filter_rewrites_args_tracebacks_and_never_drops(client_logs: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("auth_plugins.test")
     logger.addFilter(RedactingFilter())
+    token = activate(Redactor([OKX_CREDENTIALS.api_secret]))  # as a client does while it handles a call
     try:
         try:
             raise RuntimeError(f"failed with {OKX_CREDENTIALS.api_secret}")
         except RuntimeError:
             logger.exception("url %s", "http://x/?a=1&signature=0123abcd")
     finally:
+        deactivate(token)
         logger.filters.clear()
     (record,) = [record for record in client_logs.records if record.name == "auth_plugins.test"]
     text = logging.Formatter().format(record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+from decimal import Decimal
 from typing import Any, Final
 
 import pytest
@@ -17,8 +18,8 @@ from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins.sandbox import Sandbox
 from scripts.codegen._request_constraints import ConstraintError
 from scripts.codegen.operations_table import render_operations_module
-from tests._failures import FAST, MODES, SECRETS, attempts, invoke
-from tests._specs import EXCHANGES, load_bundle, operations, resolve
+from tests._exchanges import EXCHANGES, FAST, MODES, NAMES, SECRETS
+from tests._specs import load_bundle, operations, resolve
 
 BORROW: Final = ("account", "get_max_borrow_quantity")
 WITHDRAWAL: Final = ("account", "get_max_withdrawal_quantity")
@@ -166,13 +167,13 @@ def test_a_body_breaking_the_documented_types_is_a_response_error_naming_the_fie
     operation_id = operation[1]
     sbx.script(exchange, status=200, body=body, operation_id=operation_id)
     with pytest.raises(ResponseError) as info:
-        invoke(sbx, exchange, mode, operation, **FAST)
+        EXCHANGES[exchange].invoke(sbx, mode, operation[1], **FAST)
     error = info.value
     route = _route(exchange, operation_id)
     assert (error.status, error.code, error.operation) == (200, None, f"{route.method} {route.path}")
     assert error.message.startswith(f"body does not match the documented response of {operation_id}: ")
     assert error.message.endswith(expected) or f": {expected}" in error.message, error.message
-    assert len(attempts(sbx, exchange, operation_id)) == 1  # a contract breach is not retried
+    assert len(EXCHANGES[exchange].attempts(sbx, operation_id)) == 1  # a contract breach is not retried
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -180,7 +181,7 @@ def test_the_error_never_repeats_the_offending_value(sbx: Sandbox, mode: str) ->
     for value in ("9" * 300 + "x", SECRETS[-2], {"nested": SECRETS[-1]}):
         sbx.script("okx", status=200, body=_okx(_loan(maxLoan=value)), operation_id="get_max_loan")
         with pytest.raises(ResponseError) as info:
-            invoke(sbx, "okx", mode, **FAST)
+            EXCHANGES["okx"].invoke(sbx, mode, **FAST)
         error = info.value
         assert "data[0].maxLoan" in error.message and len(error.message) < 160
         for text in (str(error), repr(error), error.message):
@@ -226,17 +227,17 @@ def test_a_conforming_body_with_extra_fields_or_no_optional_ones_still_parses(
     value: str,
 ) -> None:
     sbx.script(exchange, status=200, body=body, operation_id=operation[1])
-    parsed: Any = invoke(sbx, exchange, mode, operation, detailed=False, **FAST)
+    parsed: Any = EXCHANGES[exchange].invoke(sbx, mode, operation[1], detailed=False, **FAST)
     for step in attribute:
         parsed = parsed[int(step)] if step.isdigit() else getattr(parsed, step)
-    assert parsed == value and type(parsed) is str
+    assert parsed == Decimal(value) and type(parsed) is Decimal and str(parsed) == value
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_undocumented_2xx_is_named_as_such_whatever_its_body(sbx: Sandbox, mode: str) -> None:
     sbx.script("okx", status=202, body=_okx(_loan(maxLoan=1.5)), operation_id="get_max_loan")
     with pytest.raises(ResponseError) as info:
-        invoke(sbx, "okx", mode, **FAST)
+        EXCHANGES["okx"].invoke(sbx, mode, **FAST)
     assert info.value.message == "undocumented status 202 for get_max_loan"
 
 
@@ -261,7 +262,7 @@ def _actual_fields(entry: Any) -> list[tuple[Any, ...]]:
     return [(f.path, f.type, f.required, f.nullable, f.format, f.pattern) for f in entry.response]
 
 
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 def test_the_response_table_matches_the_spec_for_each_operation(exchange: str) -> None:
     table = importlib.import_module(f"{exchange}_client.operations")
     for method, route, op in operations(exchange):
@@ -292,7 +293,7 @@ def test_the_tables_hold_the_fields_the_checks_rely_on() -> None:
 
 def _documented_200s() -> list[tuple[str, str, Any, Any]]:
     found = []
-    for exchange in EXCHANGES:
+    for exchange in NAMES:
         table = importlib.import_module(f"{exchange}_client.operations")
         for method, route, op in operations(exchange):
             [(_, content)] = resolve(exchange, op["responses"]["200"])["content"].items()
@@ -327,7 +328,7 @@ def _binance_bundle() -> dict[str, Any]:
 
 def _rendered(bundle: dict[str, Any]) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "rendered_operations"}
-    exec(render_operations_module(bundle, "specs/binance/openapi.yaml"), namespace)
+    exec(render_operations_module(bundle, "specs/binance"), namespace)
     return namespace
 
 
@@ -362,7 +363,7 @@ def test_a_response_keyword_the_check_cannot_enforce_stops_generation(change: An
     bundle = _binance_bundle()
     change(bundle["components"]["schemas"]["MaxBorrowable"])
     with pytest.raises(ConstraintError, match=r"GET /sapi/v1/margin/maxBorrowable response 200.*" + words):
-        render_operations_module(bundle, "specs/binance/openapi.yaml")
+        render_operations_module(bundle, "specs/binance")
 
 
 def test_an_operation_needs_exactly_one_documented_success() -> None:
@@ -370,4 +371,4 @@ def test_an_operation_needs_exactly_one_documented_success() -> None:
     responses = bundle["paths"]["/api/v3/time"]["get"]["responses"]
     responses["201"] = responses["200"]
     with pytest.raises(ConstraintError, match=r"GET /api/v3/time: needs exactly one documented 2xx status"):
-        render_operations_module(bundle, "specs/binance/openapi.yaml")
+        render_operations_module(bundle, "specs/binance")

@@ -4,10 +4,11 @@ was signed afresh (a valid signature over a new timestamp)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from typing import Any, Final
 
-import attrs
+import httpcore
 import httpx
 import pytest
 
@@ -18,24 +19,15 @@ from auth_plugins import (
     ExchangeError,
     RateLimitError,
     RequestTimeoutError,
+    RetryPolicy,
     ServerError,
     ServiceUnavailableError,
     TransportError,
 )
 from auth_plugins.sandbox import Sandbox
-from tests._failures import (
-    EXCHANGES,
-    FAST,
-    MODES,
-    SIGNED,
-    assert_fresh_and_valid,
-    attempts,
-    error_body,
-    invoke,
-    make,
-    module,
-    records_settled,
-)
+from tests._exchanges import EXCHANGES, FAST, MODES, NAMES, NO_RETRY, assert_fresh_and_valid, records_settled
+
+QUICK: Final[dict[str, Any]] = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}
 
 # The sandbox sleeps this long before each scripted answer, so consecutive attempts are milliseconds apart.
 GAP_S: Final = 0.003
@@ -67,12 +59,12 @@ def _script(sbx: Sandbox, exchange: str, times: int, status: int, body: Any, hea
         headers=headers,
         content_type=content_type,
         delay_s=GAP_S,
-        operation_id=SIGNED[exchange][1],
+        operation_id=EXCHANGES[exchange].signed[1],
     )
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 @pytest.mark.parametrize(("case", "status", "body", "headers", "kind"), TRANSIENT, ids=[row[0] for row in TRANSIENT])
 def test_a_transient_failure_is_retried_with_a_fresh_signature(
     sbx: Sandbox,
@@ -85,45 +77,45 @@ def test_a_transient_failure_is_retried_with_a_fresh_signature(
     kind: type[ExchangeError],
 ) -> None:
     _script(sbx, exchange, 2, status, body, headers)
-    result = invoke(sbx, exchange, mode, **FAST)
+    result = EXCHANGES[exchange].invoke(sbx, mode, **FAST)
     assert result.status_code == 200
-    seen = attempts(sbx, exchange)
+    seen = EXCHANGES[exchange].attempts(sbx)
     assert [record.status for record in seen] == [status, status, 200]
-    assert_fresh_and_valid(exchange, seen)
+    assert_fresh_and_valid(EXCHANGES[exchange], seen)
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 def test_the_exchanges_rate_limit_code_is_retried(sbx: Sandbox, mode: str, exchange: str) -> None:
     status, code, _ = EXCHANGE_CODES[exchange]
-    _script(sbx, exchange, 1, status, error_body(exchange, code, "Too many requests"), {})
-    assert invoke(sbx, exchange, mode, **FAST).status_code == 200
-    seen = attempts(sbx, exchange)
+    _script(sbx, exchange, 1, status, EXCHANGES[exchange].error_body(code, "Too many requests"), {})
+    assert EXCHANGES[exchange].invoke(sbx, mode, **FAST).status_code == 200
+    seen = EXCHANGES[exchange].attempts(sbx)
     assert [record.status for record in seen] == [status, 200]
-    assert_fresh_and_valid(exchange, seen)
+    assert_fresh_and_valid(EXCHANGES[exchange], seen)
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 def test_retries_stop_at_max_retries_and_raise_the_last_error(sbx: Sandbox, mode: str, exchange: str) -> None:
     _script(sbx, exchange, 5, 503, b"", {})
     with pytest.raises(ServiceUnavailableError):
-        invoke(sbx, exchange, mode, **FAST)
-    assert len(attempts(sbx, exchange)) == 3  # the default: two retries
-    assert_fresh_and_valid(exchange, attempts(sbx, exchange))
+        EXCHANGES[exchange].invoke(sbx, mode, **FAST)
+    assert len(EXCHANGES[exchange].attempts(sbx)) == 3  # the default: two retries
+    assert_fresh_and_valid(EXCHANGES[exchange], EXCHANGES[exchange].attempts(sbx))
 
     sbx.reset()
     _script(sbx, exchange, 5, 503, b"", {})
     with pytest.raises(ServiceUnavailableError):
-        invoke(sbx, exchange, mode, max_retries=1, **FAST)
-    assert len(attempts(sbx, exchange)) == 2
-    assert_fresh_and_valid(exchange, attempts(sbx, exchange))
+        EXCHANGES[exchange].invoke(sbx, mode, retry=RetryPolicy(max_retries=1, **QUICK))
+    assert len(EXCHANGES[exchange].attempts(sbx)) == 2
+    assert_fresh_and_valid(EXCHANGES[exchange], EXCHANGES[exchange].attempts(sbx))
 
     sbx.reset()
     _script(sbx, exchange, 5, 503, b"", {})
     with pytest.raises(ServiceUnavailableError):
-        invoke(sbx, exchange, mode, max_retries=0)
-    assert len(attempts(sbx, exchange)) == 1
+        EXCHANGES[exchange].invoke(sbx, mode, **NO_RETRY)
+    assert len(EXCHANGES[exchange].attempts(sbx)) == 1
 
 
 NOT_RETRIED: Final[list[tuple[str, int, type[ExchangeError]]]] = [
@@ -137,86 +129,86 @@ NOT_RETRIED: Final[list[tuple[str, int, type[ExchangeError]]]] = [
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 @pytest.mark.parametrize(("case", "status", "kind"), NOT_RETRIED, ids=[row[0] for row in NOT_RETRIED])
 def test_client_errors_and_odd_server_errors_are_not_retried(
     sbx: Sandbox, mode: str, exchange: str, case: str, status: int, kind: type[ExchangeError]
 ) -> None:
-    _script(sbx, exchange, 3, status, error_body(exchange, None, "no"), {})
+    _script(sbx, exchange, 3, status, EXCHANGES[exchange].error_body(None, "no"), {})
     with pytest.raises(kind):
-        invoke(sbx, exchange, mode, **FAST)
-    assert len(attempts(sbx, exchange)) == 1
+        EXCHANGES[exchange].invoke(sbx, mode, **FAST)
+    assert len(EXCHANGES[exchange].attempts(sbx)) == 1
 
 
 @pytest.mark.parametrize(("mode", "retry_after"), [("sync", "1"), ("async", "0.3")])
 def test_retry_after_is_waited_for(sbx: Sandbox, mode: str, retry_after: str) -> None:
-    body = error_body("binance", -1003, "Too much request weight used")
+    body = EXCHANGES["binance"].error_body(-1003, "Too much request weight used")
     _script(sbx, "binance", 1, 429, body, {"Retry-After": retry_after})
-    assert invoke(sbx, "binance", mode, **FAST).status_code == 200
-    first, second = attempts(sbx, "binance")
+    assert EXCHANGES["binance"].invoke(sbx, mode, **FAST).status_code == 200
+    first, second = EXCHANGES["binance"].attempts(sbx)
     assert second.received_ms - first.received_ms >= float(retry_after) * 1000 - 50
-    assert_fresh_and_valid("binance", [first, second])
+    assert_fresh_and_valid(EXCHANGES["binance"], [first, second])
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", [429, 418])
 def test_a_retry_after_beyond_the_cap_is_raised_at_once(sbx: Sandbox, mode: str, status: int) -> None:
-    _script(sbx, "binance", 3, status, error_body("binance", -1003, "banned"), {"Retry-After": "120"})
+    _script(sbx, "binance", 3, status, EXCHANGES["binance"].error_body(-1003, "banned"), {"Retry-After": "120"})
     with pytest.raises(RateLimitError) as info:
-        invoke(sbx, "binance", mode, **FAST)
+        EXCHANGES["binance"].invoke(sbx, mode, **FAST)
     assert info.value.retry_after == 120.0
-    assert len(attempts(sbx, "binance")) == 1
+    assert len(EXCHANGES["binance"].attempts(sbx)) == 1
 
     sbx.reset()
-    _script(sbx, "binance", 1, status, error_body("binance", -1003, "banned"), {"Retry-After": "1"})
+    _script(sbx, "binance", 1, status, EXCHANGES["binance"].error_body(-1003, "banned"), {"Retry-After": "1"})
     with pytest.raises(RateLimitError) as info:
-        invoke(sbx, "binance", mode, retry_after_cap_s=0.5, **FAST)
+        EXCHANGES["binance"].invoke(sbx, mode, retry=RetryPolicy(retry_after_cap_s=0.5, **QUICK))
     assert info.value.retry_after == 1.0
-    assert len(attempts(sbx, "binance")) == 1
+    assert len(EXCHANGES["binance"].attempts(sbx)) == 1
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 def test_a_slow_answer_times_out_and_is_retried(sbx: Sandbox, mode: str, exchange: str) -> None:
-    sbx.script(exchange, times=1, delay_s=0.35, operation_id=SIGNED[exchange][1])
-    assert invoke(sbx, exchange, mode, timeout=0.15, **FAST).status_code == 200
+    sbx.script(exchange, times=1, delay_s=0.35, operation_id=EXCHANGES[exchange].signed[1])
+    assert EXCHANGES[exchange].invoke(sbx, mode, timeout=0.15, **FAST).status_code == 200
     seen = records_settled(sbx, exchange, 2)
     assert len(seen) == 2
     # The late answer to the first attempt is recorded last; sort by the sandbox's clock at receipt.
-    assert_fresh_and_valid(exchange, sorted(seen, key=lambda record: record.received_ms))
+    assert_fresh_and_valid(EXCHANGES[exchange], sorted(seen, key=lambda record: record.received_ms))
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_timeouts_on_every_attempt_raise_a_timeout_error_caused_by_httpx(sbx: Sandbox, mode: str) -> None:
+def test_timeouts_on_every_attempt_raise_a_timeout_error_caused_by_the_transport(sbx: Sandbox, mode: str) -> None:
     sbx.script("okx", times=3, delay_s=0.3, operation_id="get_max_loan")
     with pytest.raises(RequestTimeoutError) as info:
-        invoke(sbx, "okx", mode, timeout=0.15, **FAST)
+        EXCHANGES["okx"].invoke(sbx, mode, timeout=0.15, **FAST)
     assert isinstance(info.value, TransportError)
-    assert isinstance(info.value.__cause__, httpx.TimeoutException)
+    assert isinstance(info.value.__cause__, httpcore.TimeoutException)
     assert info.value.operation == "GET /api/v5/account/max-loan"
     seen = records_settled(sbx, "okx", 3)
     assert len(seen) == 3
-    assert_fresh_and_valid("okx", sorted(seen, key=lambda record: record.received_ms))
+    assert_fresh_and_valid(EXCHANGES["okx"], sorted(seen, key=lambda record: record.received_ms))
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("exchange", EXCHANGES)
+@pytest.mark.parametrize("exchange", NAMES)
 def test_a_dropped_connection_is_retried(sbx: Sandbox, mode: str, exchange: str) -> None:
-    sbx.script(exchange, times=1, drop=True, delay_s=GAP_S, operation_id=SIGNED[exchange][1])
-    assert invoke(sbx, exchange, mode, **FAST).status_code == 200
-    seen = attempts(sbx, exchange)
+    sbx.script(exchange, times=1, drop=True, delay_s=GAP_S, operation_id=EXCHANGES[exchange].signed[1])
+    assert EXCHANGES[exchange].invoke(sbx, mode, **FAST).status_code == 200
+    seen = EXCHANGES[exchange].attempts(sbx)
     assert [record.verdict for record in seen] == ["dropped", "ok"]
-    assert_fresh_and_valid(exchange, seen)
+    assert_fresh_and_valid(EXCHANGES[exchange], seen)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_dropped_every_time_raises_a_transport_error_caused_by_httpx(sbx: Sandbox, mode: str) -> None:
+def test_dropped_every_time_raises_a_transport_error_caused_by_the_transport(sbx: Sandbox, mode: str) -> None:
     sbx.script("backpack", times=3, drop=True, delay_s=GAP_S, operation_id="get_max_borrow_quantity")
     with pytest.raises(TransportError) as info:
-        invoke(sbx, "backpack", mode, **FAST)
-    assert isinstance(info.value.__cause__, httpx.TransportError)
-    assert len(attempts(sbx, "backpack")) == 3
-    assert_fresh_and_valid("backpack", attempts(sbx, "backpack"))
+        EXCHANGES["backpack"].invoke(sbx, mode, **FAST)
+    assert isinstance(info.value.__cause__, httpcore.ProtocolError | httpcore.NetworkError)
+    assert len(EXCHANGES["backpack"].attempts(sbx)) == 3
+    assert_fresh_and_valid(EXCHANGES["backpack"], EXCHANGES["backpack"].attempts(sbx))
 
 
 class CountingGate:
@@ -248,13 +240,13 @@ def test_a_refused_connection_is_a_connect_error_after_the_retries(mode: str) ->
 
     gate = CountingGate()
     client = binance.make_client(
-        BINANCE_CREDENTIALS.hmac_api_key,
+        api_key=BINANCE_CREDENTIALS.hmac_api_key,
         api_secret=BINANCE_CREDENTIALS.hmac_api_secret,
         base_url=f"http://127.0.0.1:{_closed_port()}",
         gates=[gate],
         **FAST,
     )
-    endpoint = module("binance", *SIGNED["binance"])
+    endpoint = EXCHANGES["binance"].module()
     with pytest.raises(ConnectError) as info:
         if mode == "sync":
             with client:
@@ -266,7 +258,7 @@ def test_a_refused_connection_is_a_connect_error_after_the_retries(mode: str) ->
                     await endpoint.asyncio_detailed(client=client, asset="BTC")
 
             asyncio.run(run())
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert isinstance(info.value.__cause__, httpcore.ConnectError)
     assert [operation_id for operation_id, _ in gate.seen] == ["query_max_borrow"] * 3
 
 
@@ -274,7 +266,7 @@ def test_a_refused_connection_is_a_connect_error_after_the_retries(mode: str) ->
 def test_gates_see_each_attempt_unsigned_and_can_stop_it(sbx: Sandbox, mode: str) -> None:
     gate = CountingGate()
     _script(sbx, "okx", 1, 503, b"", {})
-    assert invoke(sbx, "okx", mode, gates=[gate], **FAST).status_code == 200
+    assert EXCHANGES["okx"].invoke(sbx, mode, gates=[gate], **FAST).status_code == 200
     assert [operation_id for operation_id, _ in gate.seen] == ["get_max_loan", "get_max_loan"]
     for _, headers in gate.seen:
         assert "ok-access-sign" not in headers  # the gate runs before signing
@@ -289,38 +281,40 @@ def test_gates_see_each_attempt_unsigned_and_can_stop_it(sbx: Sandbox, mode: str
 
     sbx.reset()
     with pytest.raises(PermissionError):
-        invoke(sbx, "okx", mode, gates=[Refuse()])
+        EXCHANGES["okx"].invoke(sbx, mode, gates=[Refuse()])
     assert sbx.requests("okx") == []
 
 
 def _writing(client: Any) -> Any:
-    """A copy of ``client`` whose operations are all marked as not read-only."""
-    pipeline = client._pipeline
-    routes = {route: operation._replace(read_only=False) for route, operation in pipeline.profile.routes.items()}
-    profile = attrs.evolve(pipeline.profile, routes=routes)
-    return attrs.evolve(client, pipeline=attrs.evolve(pipeline, profile=profile))
+    """``client``, with its sync side's operations all marked as not read-only."""
+    http = client.get_httpx_client()
+    routes = {route: operation._replace(read_only=False) for route, operation in http.pipeline.profile.routes.items()}
+    http.pipeline = dataclasses.replace(
+        http.pipeline, profile=dataclasses.replace(http.pipeline.profile, routes=routes)
+    )
+    return client
 
 
 def test_an_operation_that_writes_is_never_retried(sbx: Sandbox) -> None:
-    endpoint = module("okx", *SIGNED["okx"])
+    endpoint = EXCHANGES["okx"].module()
     _script(sbx, "okx", 3, 503, b"", {})
-    with _writing(make(sbx, "okx", **FAST)) as client:
+    with _writing(EXCHANGES["okx"].client(sbx, **FAST)) as client:
         with pytest.raises(ServiceUnavailableError):
             endpoint.sync_detailed(client=client, mgn_mode="cross")
-    assert len(attempts(sbx, "okx")) == 1
+    assert len(EXCHANGES["okx"].attempts(sbx)) == 1
 
     # A timestamp error was refused before execution, so even a writing operation re-syncs and retries once.
     sbx.reset()
     sbx.skew_ms = 120_000
-    with _writing(make(sbx, "okx", **FAST)) as client:
+    with _writing(EXCHANGES["okx"].client(sbx, **FAST)) as client:
         assert endpoint.sync_detailed(client=client, mgn_mode="cross").status_code == 200
-    assert [record.auth for record in attempts(sbx, "okx")] == ["50102", "ok"]
+    assert [record.auth for record in EXCHANGES["okx"].attempts(sbx)] == ["50102", "ok"]
 
 
 def test_with_headers_copies_keep_the_pipeline(sbx: Sandbox) -> None:
-    endpoint = module("okx", *SIGNED["okx"])
+    endpoint = EXCHANGES["okx"].module()
     _script(sbx, "okx", 1, 503, b"", {})
-    with make(sbx, "okx", **FAST).with_headers({"X-Trace": "1"}) as client:
+    with EXCHANGES["okx"].client(sbx, **FAST).with_headers({"X-Trace": "1"}) as client:
         assert endpoint.sync_detailed(client=client, mgn_mode="cross").status_code == 200
-    seen = attempts(sbx, "okx")
+    seen = EXCHANGES["okx"].attempts(sbx)
     assert len(seen) == 2 and seen[1].headers["x-trace"] == "1"

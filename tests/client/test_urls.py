@@ -1,4 +1,5 @@
-"""auth_plugins._urls.with_query: the fast query swap equals httpx's own ``copy_with`` in every observable way."""
+"""auth_plugins._urls: the fast query swap and target join equal httpx's own ``copy_with`` and ``join`` in every
+observable way."""
 
 import httpx
 import pytest
@@ -51,3 +52,19 @@ def test_it_falls_back_on_copy_with_when_httpx_keeps_urls_differently(monkeypatc
     with pytest.raises(AttributeError):
         with_query(url, b"a=1")  # copy_with itself needs the reference; the point is that it was the one called
     assert calls == [b"a=1"]
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(
+    base=st.sampled_from(["https://www.okx.com", "http://127.0.0.1:8080", "https://api.binance.com/"]),
+    path=st.sampled_from(["/api/v5/account/max-loan", "/api/v1/time", "/a/b%20c"]),
+    params=st.lists(st.tuples(st.text(min_size=1, max_size=8), st.text(max_size=12)), max_size=4),
+)
+def test_join_equals_httpx_join(base: str, path: str, params: list[tuple[str, str]]) -> None:
+    from urllib.parse import urlencode
+
+    from auth_plugins._urls import join
+
+    target = path + (f"?{urlencode(params)}" if params else "")
+    url = httpx.URL(base)
+    assert _observable(join(url, target)) == _observable(url.join(target))

@@ -230,7 +230,7 @@ def test_refuses_a_bundle_whose_operation_count_differs_from_the_files(
 
 
 def test_the_committed_specs_bundle_without_refusal() -> None:
-    from tests._specs import EXCHANGES, SPECS
+    from tests._specs import NAMES, SPECS
 
-    for name in EXCHANGES:
+    for name in NAMES:
         assert bundle_exchange(SPECS / name)["paths"]

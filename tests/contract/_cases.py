@@ -1,8 +1,8 @@
 """Contract cases: every bundled operation, called through the public factories against the sandbox.
 
 Shared by the contract, property and signing-rule tests. The operations come from the committed bundles
-(``specs/<exchange>/openapi.yaml``), their arguments from ``scripts.sample_calls``, the credentials from the
-sandbox; nothing here knows an operation by name.
+(``generated/<exchange>_client/openapi.yaml``), their arguments from the spec's examples, the credentials from the
+sandbox (tests/_exchanges.py); nothing here knows an operation by name.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
-from auth_plugins import backpack, binance, okx
-from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
-from scripts.sample_calls import SAMPLE_CALLS
+from auth_plugins.sandbox import RequestRecord, Sandbox
+from tests._exchanges import EXCHANGES, sample
 from tests._specs import all_operations, resolve, snake
 
 __all__ = [
@@ -75,40 +74,20 @@ class Case:
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the generated functions (everything but ``client``)."""
-        sample = SAMPLE_CALLS[(self.exchange, self.operation_id)]()
-        return awkward_kwargs(self.exchange, self.operation, sample) if self.args == "awkward" else sample
+        arguments = sample(self.exchange, self.operation_id)
+        return awkward_kwargs(self.exchange, self.operation, arguments) if self.args == "awkward" else arguments
 
 
 def variants(exchange: str, signed: bool) -> tuple[str, ...]:
-    """The sandbox keys a signed operation is called with: both Binance key types, OKX live and demo."""
-    if exchange == "binance":
-        return ("hmac", "ed25519") if signed else ("hmac",)
-    if exchange == "okx":
-        return ("live", "demo") if signed else ("live",)
-    return ("ed25519",)
+    """The sandbox keys an operation is called with: every key type for a signed one, the default for a public one."""
+    facts = EXCHANGES[exchange]
+    return facts.variants if signed else facts.variants[:1]
 
 
 def make_sandbox_client(exchange: str, variant: str, base_url: str, **options: Any) -> Any:
-    """A client from the public factory of ``exchange``, with the sandbox's throwaway credentials for ``variant``.
-
-    ``options`` go to ``make_client`` (``clock=``, ``httpx_args=`` ...); ``api_key``/``api_secret`` override the
-    sandbox's values for tests that send a wrong one.
-    """
-    if exchange == "backpack":
-        secret = options.pop("api_secret", BACKPACK_CREDENTIALS.api_secret)
-        return backpack.make_client(secret, base_url=base_url, **options)
-    if exchange == "binance":
-        if variant == "ed25519":
-            key = options.pop("api_key", BINANCE_CREDENTIALS.ed25519_api_key)
-            pem = BINANCE_CREDENTIALS.ed25519_private_key_pem
-            return binance.make_client(key, private_key=pem, base_url=base_url, **options)
-        key = options.pop("api_key", BINANCE_CREDENTIALS.hmac_api_key)
-        secret = options.pop("api_secret", BINANCE_CREDENTIALS.hmac_api_secret)
-        return binance.make_client(key, api_secret=secret, base_url=base_url, **options)
-    demo = variant == "demo"
-    key = options.pop("api_key", OKX_CREDENTIALS.demo_api_key if demo else OKX_CREDENTIALS.api_key)
-    secret = options.pop("api_secret", OKX_CREDENTIALS.api_secret)
-    return okx.make_client(key, secret, OKX_CREDENTIALS.passphrase, demo=demo, base_url=base_url, **options)
+    """A client from the public factory of ``exchange``, with the sandbox's throwaway credentials for ``variant``;
+    ``options`` go to ``make_client`` (``clock=``, ``transport=``, a wrong ``api_key`` or ``api_secret`` ...)."""
+    return EXCHANGES[exchange].make(base_url, variant, **options)
 
 
 def accepts_awkward(schema: dict[str, Any]) -> bool:
@@ -144,9 +123,8 @@ def awkward_kwargs(exchange: str, operation: dict[str, Any], sample: dict[str, A
 
 
 def _has_awkward_variant(exchange: str, operation: dict[str, Any]) -> bool:
-    sample = SAMPLE_CALLS[(exchange, operation["operationId"])]()
-    awkward = awkward_kwargs(exchange, operation, sample)
-    return _plain(awkward) != _plain(sample)
+    arguments = sample(exchange, operation["operationId"])
+    return _plain(awkward_kwargs(exchange, operation, arguments)) != _plain(arguments)
 
 
 def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,9 @@ import pytest
 
 from auth_plugins import InvalidParameterError
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
-from scripts.sample_calls import SAMPLE_CALLS
-from tests._contract import (
+from tests._exchanges import sample
+from tests._specs import all_operations, resolve, snake
+from tests.contract._cases import (
     AWKWARD,
     SIGNATURE_HEADERS,
     Case,
@@ -30,7 +31,6 @@ from tests._contract import (
     make_sandbox_client,
     outcome,
 )
-from tests._specs import all_operations, resolve, snake
 
 CASES: Final = list(contract_cases())
 SIGNED_SAMPLES: Final = [case for case in CASES if case.signed and case.args == "sample"]
@@ -67,7 +67,7 @@ def test_the_cases_cover_every_operation_key_and_awkward_parameter() -> None:
     assert {(case.exchange, case.operation_id) for case in CASES} == operations
     assert {(case.exchange, case.variant) for case in CASES if case.signed} == set(API_KEYS)
     for exchange, _, _, op in all_operations():
-        sent = SAMPLE_CALLS[(exchange, op["operationId"])]()
+        sent = sample(exchange, op["operationId"])
         params = [p for p in op.get("parameters", []) if snake(p["name"]) in sent]
         if any(accepts_awkward(resolve(exchange, p["schema"])) for p in params):
             assert (exchange, op["operationId"], "awkward") in {(c.exchange, c.operation_id, c.args) for c in CASES}
@@ -140,7 +140,7 @@ def test_a_tampered_signature_is_refused(sbx: Sandbox, case: Case) -> None:
     transport = TamperingTransport()
     status, code = REFUSALS["tampered-signature"][case.exchange]
     url = sbx.base_url(case.exchange)
-    with make_sandbox_client(case.exchange, case.variant, url, httpx_args={"transport": transport}) as client:
+    with make_sandbox_client(case.exchange, case.variant, url, transport=transport) as client:
         assert_rejected(sbx, case.exchange, lambda: _send(case, client), status, code)
     assert transport.tampered == 1
 
@@ -212,8 +212,8 @@ def test_a_missing_required_parameter_is_refused(sbx: Sandbox, case: Case, argum
 
         # The same request, signed by the factory's own signer but sent past the validator, is refused by the
         # sandbox with the exchange's code, as the real exchange would.
-        request_kwargs = case.module._get_kwargs(**{**case.kwargs(), argument: None})
-        signer = client.get_httpx_client().auth
+        request_kwargs = case.module._get_kwargs(client, **{**case.kwargs(), argument: None})
+        signer = client.get_httpx_client().pipeline.auth
         with httpx.Client(base_url=sbx.base_url(case.exchange), auth=signer) as raw:
             response = raw.request(**request_kwargs)
     record = sbx.requests(case.exchange)[-1]

@@ -1,13 +1,12 @@
 """Contract: for every operation in the bundled specs and every error status it documents, a factory-made client
 raises the typed error for it (sync, async, plain and ``*_detailed``), never returns the error body as data.
 
-The operations and statuses come from ``specs/<exchange>/openapi.yaml``; a status added to a spec without a row
+The operations and statuses come from the bundled specs; a status added to a spec without a row
 in ``EXPECTED`` fails here until the table says what it must raise.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 
 import pytest
@@ -21,8 +20,7 @@ from auth_plugins import (
     ServiceUnavailableError,
 )
 from auth_plugins.sandbox import Sandbox
-from scripts.sample_calls import SAMPLE_CALLS
-from tests._failures import error_body, make, module
+from tests._exchanges import EXCHANGES, NO_RETRY, call, sample
 from tests._specs import all_operations
 
 EXPECTED: Final[dict[int, type[APIError]]] = {
@@ -59,18 +57,10 @@ def test_every_documented_error_status_has_an_expected_class() -> None:
     assert {status for *_, status in DOCUMENTED} <= set(EXPECTED)
 
 
-def _call(sbx: Sandbox, exchange: str, tag: str, operation_id: str, mode: str, detailed: bool) -> Any:
-    endpoint = module(exchange, tag, operation_id)
-    kwargs = SAMPLE_CALLS[(exchange, operation_id)]()
-    if mode == "sync":
-        with make(sbx, exchange, max_retries=0) as client:
-            return (endpoint.sync_detailed if detailed else endpoint.sync)(client=client, **kwargs)
-
-    async def run() -> Any:
-        async with make(sbx, exchange, max_retries=0) as client:
-            return await (endpoint.asyncio_detailed if detailed else endpoint.asyncio)(client=client, **kwargs)
-
-    return asyncio.run(run())
+def _call(sbx: Sandbox, exchange: str, operation_id: str, mode: str, detailed: bool) -> Any:
+    facts = EXCHANGES[exchange]
+    client = facts.client(sbx, **NO_RETRY)
+    return call(client, facts.module(operation_id), mode, sample(exchange, operation_id), detailed=detailed)
 
 
 @pytest.mark.parametrize(
@@ -85,10 +75,13 @@ def test_a_documented_error_status_raises_its_typed_error(
     for mode, detailed in CALLS:
         sbx.reset()
         sbx.script(
-            exchange, status=status, body=error_body(exchange, code, "documented error"), operation_id=operation_id
+            exchange,
+            status=status,
+            body=EXCHANGES[exchange].error_body(code, "documented error"),
+            operation_id=operation_id,
         )
         with pytest.raises(APIError) as info:
-            _call(sbx, exchange, tag, operation_id, mode, detailed)
+            _call(sbx, exchange, operation_id, mode, detailed)
         error = info.value
         assert type(error) is EXPECTED[status], (mode, detailed, error)
         assert (error.status, error.code, error.message) == (status, code, "documented error")

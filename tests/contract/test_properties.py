@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auth_plugins.sandbox import Sandbox
-from tests._contract import Case, contract_cases, make_sandbox_client
 from tests._specs import resolve, snake
+from tests.contract._cases import Case, contract_cases, make_sandbox_client
 
 T0: Final = 1_700_000_000_000
 EXAMPLES_PER_CASE: Final = 60

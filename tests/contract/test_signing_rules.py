@@ -22,7 +22,7 @@ from auth_plugins.backpack import _signer as backpack_signer
 from auth_plugins.binance import _signer as binance_signer
 from auth_plugins.okx import _signer as okx_signer
 from auth_plugins.sandbox import RequestRecord, Sandbox
-from tests._contract import contract_cases, make_sandbox_client
+from tests.contract._cases import contract_cases, make_sandbox_client
 
 T0: Final = 1_700_000_000_123
 SIGNERS: Final = {

@@ -37,12 +37,12 @@ from scripts.docs_check._pages import (
 )
 from scripts.docs_check._specs import load_specs
 from scripts.docs_check.check import Difference, Report, check, main
-from tests._specs import all_operations
+from tests._specs import REPO, all_operations
 
-SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "exchange-docs"
-SNAPSHOT_DOCS = Path(__file__).resolve().parent / "fixtures" / "exchange-docs"
+SHARED_DOCS = REPO.parent / "shared" / "exchange-docs"
+SNAPSHOT_DOCS = REPO / "tests" / "fixtures" / "exchange-docs"
 DOCS = SHARED_DOCS if SHARED_DOCS.is_dir() else SNAPSHOT_DOCS
-SPECS = Path(__file__).resolve().parents[1] / "specs"
+SPECS = REPO / "specs"
 PAGES = sorted(page.name for page in DOCS.glob("*.md"))
 
 BP_BORROW = "backpack-get-max-borrow-quantity.md"

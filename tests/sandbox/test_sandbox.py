@@ -798,7 +798,7 @@ def test_the_sandbox_logs_no_request_lines(
     creds = BINANCE_CREDENTIALS
     caplog.set_level(logging.DEBUG, logger="werkzeug")
     url = sbx.base_url("binance")
-    with binance.make_client(creds.hmac_api_key, api_secret=creds.hmac_api_secret, base_url=url) as client:
+    with binance.make_client(api_key=creds.hmac_api_key, api_secret=creds.hmac_api_secret, base_url=url) as client:
         assert query_max_borrow.sync(client=client, asset="BTC") is not None
     assert sbx.requests("binance")[-1].status == 200
     out, err = capfd.readouterr()
