@@ -1,4 +1,5 @@
-"""The deadline of one attempt, and the httpcore network backends that enforce it on every socket operation.
+"""The deadline of one attempt, which the connections' network backends (:mod:`auth_plugins._backends`) enforce on
+every socket operation.
 
 httpx's timeouts apply to each read and write on its own, so a server that trickles a byte every few seconds
 keeps a request alive for ever. An attempt therefore runs under a :class:`Deadline` (a context variable, so it
@@ -11,15 +12,10 @@ wait, so only the server's time counts.
 
 from __future__ import annotations
 
-import ssl
 import time
-from collections.abc import Iterable
 from contextvars import ContextVar, Token
-from typing import Any
 
-import httpcore
-
-__all__ = ["AsyncDeadlineBackend", "Deadline", "DeadlineBackend", "extend_deadline", "start_deadline", "stop_deadline"]
+__all__ = ["Deadline", "extend_deadline", "remaining", "start_deadline", "stop_deadline"]
 
 
 class Deadline:
@@ -63,110 +59,8 @@ def extend_deadline(seconds: float) -> None:
         deadline.extend(seconds)
 
 
-def _left(timeout: float | None, expired: type[Exception]) -> float | None:
+def remaining(timeout: float | None, expired: type[Exception]) -> float | None:
+    """The time a socket operation may take now: ``timeout`` capped at what is left of the current attempt's
+    deadline (``timeout`` itself when no deadline runs); raises ``expired`` when nothing is left."""
     deadline = _CURRENT.get()
     return timeout if deadline is None else deadline.left(timeout, expired)
-
-
-class _Stream(httpcore.NetworkStream):
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, left))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend, with every operation bounded by the current :class:`Deadline`."""
-
-    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
-        self._backend = backend if backend is not None else httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._backend.connect_tcp(host, port, left, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._backend.connect_unix_socket(path, left, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, left))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's anyio backend, with every operation bounded by the current :class:`Deadline`."""
-
-    def __init__(self, backend: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._backend = backend if backend is not None else httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_tcp(host, port, left, local_address, socket_options))
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_unix_socket(path, left, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-import httpcore
 import httpx
 
 from auth_plugins._operation import OperationInfo
@@ -94,6 +93,8 @@ def status_class(status: int) -> type[APIError]:
 def transport_error(error: BaseException, operation: str) -> TransportError:
     """The :class:`TransportError` for a failure to get a response (httpcore's, httpx's, or anything a transport
     raised); the caller raises it ``from error``."""
+    import httpcore  # here: only a failure needs it, and importing it costs tens of milliseconds
+
     kind: type[TransportError] = TransportError
     if isinstance(error, httpcore.TimeoutException | httpx.TimeoutException):
         kind = RequestTimeoutError

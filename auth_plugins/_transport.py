@@ -3,8 +3,9 @@
 :class:`Connection` and :class:`AsyncConnection` are httpx transports (``httpx.BaseTransport`` /
 ``httpx.AsyncBaseTransport``), built like httpx's own ``HTTPTransport`` (TLS, proxies, limits) but on
 :mod:`auth_plugins._deadline`'s network backends, so every socket operation respects the attempt's deadline.
-Their pools are made on first use: making a client opens nothing and loads no CA bundle. One default TLS
-context is shared by every client of the process (loading the CA bundle costs ~80 ms each time otherwise).
+Their pools are made on first use: making a client opens nothing, loads no CA bundle and imports no httpcore
+(which, with anyio, costs tens of milliseconds). One default TLS context is shared by every client of the
+process (loading the CA bundle costs ~80 ms each time otherwise).
 
 An asyncio connection belongs to the event loop it was opened on. :class:`AsyncConnection` keeps one pool per
 running loop: a client used across successive ``asyncio.run()`` calls gets a fresh pool in each, and the pool
@@ -19,12 +20,12 @@ import threading
 import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpcore
 import httpx
 
-from ._deadline import AsyncDeadlineBackend, DeadlineBackend
+if TYPE_CHECKING:
+    import httpcore
 
 __all__ = ["AsyncConnection", "Connection", "ConnectionSettings"]
 
@@ -86,6 +87,8 @@ class ConnectionSettings:
 
 
 def _core_request(request: httpx.Request) -> httpcore.Request:
+    import httpcore
+
     url = request.url
     return httpcore.Request(
         method=request.method,
@@ -140,6 +143,10 @@ class Connection(httpx.BaseTransport):
         self._lock = threading.Lock()
 
     def _make_pool(self, url: httpx.URL) -> httpcore.ConnectionPool:
+        import httpcore
+
+        from auth_plugins._backends import DeadlineBackend
+
         with self._lock:
             if self._pool is None:
                 proxy, arguments = self._settings.pool_arguments(url)
@@ -208,6 +215,10 @@ class AsyncConnection(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         entry = self._pools.get(id(loop))
         if entry is None or not entry.serves(loop):
+            import httpcore
+
+            from auth_plugins._backends import AsyncDeadlineBackend
+
             # A loop closed without asyncio.run's shutdown leaves its pool behind: dropped, never reused.
             self._pools = {
                 key: value

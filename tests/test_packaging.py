@@ -1,4 +1,4 @@
-"""`pip install .` gives the three generated packages and auth_plugins, needing only httpx, attrs, pynacl."""
+"""`pip install .` gives the three generated packages and auth_plugins, needing only httpx, httpcore, pynacl."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def test_the_wheel_holds_every_package_and_only_the_runtime_dependencies(tmp_pat
             assert f"{exchange}_client/api/{op['tags'][0]}/{op['operationId']}.py" in names
     assert "auth_plugins/py.typed" in names
     runtime = re.findall(r"^Requires-Dist: ([A-Za-z0-9_.-]+)[^;\n]*$", metadata, re.M)
-    assert sorted(name.lower() for name in runtime) == ["attrs", "httpx", "pynacl"]
+    assert sorted(name.lower() for name in runtime) == ["httpcore", "httpx", "pynacl"]
     assert re.search(r"^Requires-Python: >=3\.11$", metadata, re.M)
