@@ -8,11 +8,16 @@ exporting its ``httpx.Auth`` signer, ``make_client`` and ``client_from_env``. Ev
 
 Factory-made clients raise the typed errors of :mod:`auth_plugins.errors` (root :class:`ExchangeError`)
 for every failure, retry what is transient, re-sync their clock on a timestamp error (or on demand with
-:func:`sync_clock` / :func:`async_sync_clock`), and keep secrets out of logs (:class:`RedactingFilter`).
+:func:`sync_clock` / :func:`async_sync_clock`), keep to the documented rate limits (per process, or shared
+by every process and host on one Redis: ``rate_limit="redis://..."``, :class:`RedisRateLimit`,
+:data:`RATE_LIMIT_ENV`), and keep secrets out of logs (:class:`RedactingFilter`).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from auth_plugins._clock_sync import async_sync_clock, sync_clock
 from auth_plugins._gates import RequestGate
+from auth_plugins._ratelimit import RATE_LIMIT_ENV
 from auth_plugins._redaction import RedactingFilter
 from auth_plugins._routes import UnknownOperationError
 from auth_plugins._validation import InvalidParameterError
@@ -27,11 +32,16 @@ from auth_plugins.errors import (
     ResponseError,
     ServerError,
     ServiceUnavailableError,
+    SharedBudgetError,
     TimestampError,
     TransportError,
 )
 
+if TYPE_CHECKING:
+    from auth_plugins._ratelimit_redis import RedisRateLimit
+
 __all__ = [
+    "RATE_LIMIT_ENV",
     "APIError",
     "AuthenticationError",
     "BadRequestError",
@@ -40,14 +50,25 @@ __all__ = [
     "InvalidParameterError",
     "RateLimitError",
     "RedactingFilter",
+    "RedisRateLimit",
     "RequestGate",
     "RequestTimeoutError",
     "ResponseError",
     "ServerError",
     "ServiceUnavailableError",
+    "SharedBudgetError",
     "TimestampError",
     "TransportError",
     "UnknownOperationError",
     "async_sync_clock",
     "sync_clock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisRateLimit is loaded on first use: clients without a shared budget need not pay its import.
+    if name == "RedisRateLimit":
+        from auth_plugins._ratelimit_redis import RedisRateLimit
+
+        return RedisRateLimit
+    raise AttributeError(f"module 'auth_plugins' has no attribute {name!r}")

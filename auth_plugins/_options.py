@@ -9,7 +9,7 @@ from auth_plugins._clock import Clock, system_clock
 from auth_plugins._gates import RequestGate
 from auth_plugins._pipeline import Pipeline, Signer
 from auth_plugins._profile import ExchangeProfile
-from auth_plugins._ratelimit import rate_limit_gate
+from auth_plugins._ratelimit import RateLimitOption, rate_limit_gates
 from auth_plugins._redaction import install_log_redaction, register_secrets
 from auth_plugins._retry import RetryPolicy
 from auth_plugins._validation import RequestValidator
@@ -59,15 +59,16 @@ def pipeline(
     retry_after_cap_s: float,
     gates: Sequence[RequestGate],
     api_key: str,
-    rate_limit: bool,
+    rate_limit: RateLimitOption,
 ) -> Pipeline:
     """The :class:`~auth_plugins._pipeline.Pipeline` of a new client; also registers ``secrets`` (secrets,
     passphrases, API keys) for redaction and installs the log filter (once per process).
 
     Before every attempt the pipeline runs, in this order: the request validator (a request that breaks its
     operation's spec raises ``InvalidParameterError`` and is never sent, nor counted against a limit), the
-    client-side rate limiter for ``profile.name`` when ``rate_limit`` is true (budgets shared process-wide
-    by every client with the same ``api_key``, and per destination host for ``ip`` limits), then ``gates``.
+    client-side rate limiter for ``profile.name`` that ``rate_limit`` asks for (``True``: budgets shared
+    process-wide by every client with the same ``api_key``, and per destination host for ``ip`` limits; a
+    Redis URL or ``RedisRateLimit``: shared through Redis, see ``rate_limit_gates``), then ``gates``.
 
     ``ValueError`` for a negative or non-numeric retry setting.
     """
@@ -79,7 +80,7 @@ def pipeline(
     )
     register_secrets(*secrets)
     install_log_redaction()
-    limiter: tuple[RequestGate, ...] = (rate_limit_gate(profile.name, api_key),) if rate_limit else ()
+    limiter = rate_limit_gates(profile.name, api_key, rate_limit, secrets=secrets)
     all_gates = (_VALIDATOR, *limiter, *gates)
     return Pipeline(profile, auth, clock if clock is not None else system_clock, retry, all_gates)
 

@@ -3,6 +3,8 @@
 ::
 
     ExchangeError                    root: catch this to catch everything below
+    ├── SharedBudgetError            the shared rate-limit budget (Redis) is unreachable and
+    │                                ``on_error="raise"``; nothing was sent
     ├── TransportError               no usable HTTP response (connection reset, dropped, protocol error)
     │   ├── ConnectError             could not connect; nothing was sent
     │   └── RequestTimeoutError      connect, write, read or pool timeout
@@ -40,6 +42,7 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "ServiceUnavailableError",
+    "SharedBudgetError",
     "TimestampError",
     "TransportError",
 ]
@@ -75,6 +78,13 @@ class ExchangeError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+class SharedBudgetError(ExchangeError):
+    """The shared rate-limit budget (``rate_limit="redis://..."``, ``on_error="raise"``) could not be
+    reached, so the request was held back and never sent. Not retried: Redis is retried in the background,
+    with backoff, and answers again once it is back. The message names the Redis URL with its password
+    masked; the redis-py exception, if any, is the ``__cause__``."""
 
 
 class TransportError(ExchangeError):

@@ -13,6 +13,7 @@ from auth_plugins._env import base_url_option, require
 from auth_plugins._gates import RequestGate
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
 from auth_plugins._pipeline import Pipeline
+from auth_plugins._ratelimit import RateLimitOption, rate_limit_option
 from auth_plugins._retry import DEFAULT_RETRY
 from auth_plugins._signed_client import PipelineClientMixin
 from auth_plugins.backpack._profile import PROFILE
@@ -38,7 +39,7 @@ def make_client(
     backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
     retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
     gates: Sequence[RequestGate] = (),
-    rate_limit: bool = True,
+    rate_limit: RateLimitOption = True,
     **options: Any,
 ) -> AuthenticatedClient:
     """Return a ``backpack_client.AuthenticatedClient`` whose every request is signed by :class:`BackpackAuth`.
@@ -50,7 +51,9 @@ def make_client(
     times on transient failures (backoff ``backoff_base_s`` doubling up to ``backoff_cap_s``, with full
     jitter; a server's ``Retry-After`` up to ``retry_after_cap_s``); a timestamp error re-syncs the clock
     once. Requests are checked against the spec before anything is sent (``InvalidParameterError``) and held
-    back to the documented rate limits unless ``rate_limit=False``; ``gates`` run before every attempt.
+    back to the documented rate limits unless ``rate_limit=False``: per process by default, or shared by
+    every process and host on one Redis with ``rate_limit="redis://host:6379/0"`` (or ``RedisRateLimit``);
+    ``gates`` run before every attempt.
     ``options`` go to the generated client (``headers``, ``verify_ssl``, ``httpx_args`` ...).
     """
     auth = BackpackAuth(api_secret, window_ms=window_ms, clock=clock)
@@ -79,7 +82,9 @@ def make_client(
 def client_from_env(**options: Any) -> AuthenticatedClient:
     """:func:`make_client` with the secret from ``BACKPACK_API_SECRET``; ``ValueError`` names it when missing.
 
-    ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed.
+    ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed, ``rate_limit`` from
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``0``, ``1`` or a Redis URL) likewise.
     """
     base_url_option("BACKPACK_BASE_URL", options)
+    rate_limit_option(options)
     return make_client(require("BACKPACK_API_SECRET"), **options)

@@ -14,6 +14,7 @@ from auth_plugins._env import base_url_option, require
 from auth_plugins._gates import RequestGate
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
 from auth_plugins._pipeline import Pipeline
+from auth_plugins._ratelimit import RateLimitOption, rate_limit_option
 from auth_plugins._retry import DEFAULT_RETRY
 from auth_plugins._signed_client import PipelineClientMixin
 from auth_plugins.binance._profile import PROFILE
@@ -41,7 +42,7 @@ def make_client(
     backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
     retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
     gates: Sequence[RequestGate] = (),
-    rate_limit: bool = True,
+    rate_limit: RateLimitOption = True,
     **options: Any,
 ) -> AuthenticatedClient:
     """Return a ``binance_client.AuthenticatedClient`` whose signed requests are signed by :class:`BinanceAuth`.
@@ -83,9 +84,11 @@ def client_from_env(**options: Any) -> AuthenticatedClient:
     """:func:`make_client` from ``BINANCE_API_KEY`` and one of ``BINANCE_API_SECRET`` or ``BINANCE_PRIVATE_KEY_FILE``.
 
     ``ValueError`` names the missing variable; setting both secret variables is refused as ambiguous.
-    ``base_url`` comes from ``BINANCE_BASE_URL`` when that is set and none is passed.
+    ``base_url`` comes from ``BINANCE_BASE_URL`` when that is set and none is passed, ``rate_limit`` from
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``0``, ``1`` or a Redis URL) likewise.
     """
     base_url_option("BINANCE_BASE_URL", options)
+    rate_limit_option(options)
     api_key = require("BINANCE_API_KEY")
     try:
         api_secret: str | None = require("BINANCE_API_SECRET")

@@ -13,6 +13,7 @@ from auth_plugins._env import base_url_option, flag, require
 from auth_plugins._gates import RequestGate
 from auth_plugins._options import DEFAULT_TIMEOUT_S, MaskedKey, client_options, pipeline
 from auth_plugins._pipeline import Pipeline
+from auth_plugins._ratelimit import RateLimitOption, rate_limit_option
 from auth_plugins._retry import DEFAULT_RETRY
 from auth_plugins._signed_client import PipelineClientMixin
 from auth_plugins.okx._profile import PROFILE
@@ -40,7 +41,7 @@ def make_client(
     backoff_cap_s: float = DEFAULT_RETRY.backoff_cap_s,
     retry_after_cap_s: float = DEFAULT_RETRY.retry_after_cap_s,
     gates: Sequence[RequestGate] = (),
-    rate_limit: bool = True,
+    rate_limit: RateLimitOption = True,
     **options: Any,
 ) -> AuthenticatedClient:
     """Return an ``okx_client.AuthenticatedClient`` whose signed requests are signed by :class:`OkxAuth`.
@@ -79,9 +80,10 @@ def client_from_env(**options: Any) -> AuthenticatedClient:
     """:func:`make_client` from ``OKX_API_KEY``, ``OKX_API_SECRET``, ``OKX_PASSPHRASE`` and ``OKX_DEMO`` (0/1).
 
     ``ValueError`` names the first missing variable. ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none
-    is passed.
+    is passed, ``rate_limit`` from ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``0``, ``1`` or a Redis URL) likewise.
     """
     base_url_option("OKX_BASE_URL", options)
+    rate_limit_option(options)
     return make_client(
         require("OKX_API_KEY"),
         require("OKX_API_SECRET"),
