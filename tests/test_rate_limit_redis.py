@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -195,7 +196,9 @@ def _run_workers(sandbox: Sandbox, rate_limit: str, seconds: float) -> list[Coun
     try:
         for worker in workers:
             assert worker.stdout is not None
-            assert worker.stdout.readline() == b"ready\n", worker.communicate(timeout=30)[1].decode()[-2000:]
+            # A worker that cannot start must fail the test, not hang it.
+            ready, _, _ = select.select([worker.stdout], [], [], 60)
+            assert ready and worker.stdout.readline() == b"ready\n", worker.communicate(timeout=30)[1].decode()[-2000:]
         for worker in workers:
             assert worker.stdin is not None
             worker.stdin.write(f"{seconds}\n".encode())
@@ -358,7 +361,7 @@ def test_on_error_raise_refuses_without_sending_then_recovers(
 ) -> None:
     flaky_redis.stop()
     try:
-        settings = RedisRateLimit(_url(flaky_redis, 2), on_error="raise", reconnect_min_s=0.1, reconnect_max_s=0.2)
+        settings = RedisRateLimit(_url(flaky_redis, 2), on_error="raise", reconnect_min_s=0.5, reconnect_max_s=0.5)
         client = _client(limited, settings)
         with pytest.raises(SharedBudgetError, match="unreachable; nothing was sent") as first:
             _call(client)
@@ -371,7 +374,7 @@ def test_on_error_raise_refuses_without_sending_then_recovers(
         assert len(_records(caplog, logging.WARNING)) == 1
     finally:
         flaky_redis.start()
-    time.sleep(0.25)
+    time.sleep(0.55)  # past the reconnect backoff
     assert _call(client) == 200
 
 
