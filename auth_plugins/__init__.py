@@ -9,13 +9,17 @@ before anything is sent.
 Factory-made clients raise the typed errors of :mod:`auth_plugins.errors` for every failure (root
 :class:`ExchangeError`; mistakes of the caller under :class:`UsageError`), bound every attempt by a deadline and
 every body by a size cap, retry what is transient (:class:`RetryPolicy`), re-sync their clock on a timestamp
-error (or on demand with :func:`resync_clock` / :func:`aresync_clock`), keep to the documented rate limits, and
-keep secrets out of logs (:class:`RedactingFilter`).
+error (or on demand with :func:`resync_clock` / :func:`aresync_clock`), keep to the documented rate limits (per
+process, or shared by every process and host on one Redis: ``rate_limit="redis://..."``, :class:`RedisRateLimit`,
+:data:`RATE_LIMIT_ENV`), and keep secrets out of logs (:class:`RedactingFilter`).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from auth_plugins._clock import aresync_clock, resync_clock
 from auth_plugins._factory import ClientOptions
 from auth_plugins._gates import RequestGate
+from auth_plugins._ratelimit import RATE_LIMIT_ENV
 from auth_plugins._redaction import RedactingFilter
 from auth_plugins._retry import RetryPolicy
 from auth_plugins.errors import (
@@ -31,13 +35,18 @@ from auth_plugins.errors import (
     ResponseError,
     ServerError,
     ServiceUnavailableError,
+    SharedBudgetError,
     TimestampError,
     TransportError,
     UnknownOperationError,
     UsageError,
 )
 
+if TYPE_CHECKING:
+    from auth_plugins._ratelimit_redis import RedisRateLimit
+
 __all__ = [
+    "RATE_LIMIT_ENV",
     "APIError",
     "AuthenticationError",
     "BadRequestError",
@@ -48,12 +57,14 @@ __all__ = [
     "InvalidParameterError",
     "RateLimitError",
     "RedactingFilter",
+    "RedisRateLimit",
     "RequestGate",
     "RequestTimeoutError",
     "ResponseError",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
+    "SharedBudgetError",
     "TimestampError",
     "TransportError",
     "UnknownOperationError",
@@ -61,3 +72,12 @@ __all__ = [
     "aresync_clock",
     "resync_clock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisRateLimit is loaded on first use: clients without a shared budget need not pay its import.
+    if name == "RedisRateLimit":
+        from auth_plugins._ratelimit_redis import RedisRateLimit
+
+        return RedisRateLimit
+    raise AttributeError(f"module 'auth_plugins' has no attribute {name!r}")

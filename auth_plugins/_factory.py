@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar
 
 import httpx
 
@@ -21,13 +21,16 @@ from auth_plugins._clients import AsyncPipelineClient, SyncPipelineClient
 from auth_plugins._clock import Clock, system_clock
 from auth_plugins._gates import RequestGate
 from auth_plugins._profile import ExchangeProfile
-from auth_plugins._ratelimit import rate_limit_gate
+from auth_plugins._ratelimit import rate_limit_gates, rate_limit_secrets
 from auth_plugins._redaction import Redactor, install_log_redaction
 from auth_plugins._retry import RetryPolicy
 from auth_plugins._secrets import MaskedKey, Unpicklable
 from auth_plugins._transport import AsyncConnection, Connection, ConnectionSettings
 from auth_plugins._validation import RequestValidator
 from auth_plugins.errors import ConfigurationError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from auth_plugins._ratelimit_redis import RedisRateLimit
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -51,7 +54,9 @@ class ClientOptions(TypedDict, total=False):
       no path (the signatures cover the path, so a prefix cannot be added in between).
     - ``timeout``: seconds one attempt may take, from connecting to the last byte of the body (default 10).
     - ``retry``: a :class:`~auth_plugins.RetryPolicy` (default ``RetryPolicy()``: 2 retries of reads).
-    - ``rate_limit``: keep to the documented rate limits on the client's side (default True).
+    - ``rate_limit``: keep to the documented rate limits on the client's side: ``True`` (default: a budget per
+      process), ``False``, or a Redis URL / :class:`~auth_plugins.RedisRateLimit` (a budget shared by every
+      process and host on that Redis).
     - ``gates``: more :class:`~auth_plugins.RequestGate` s, run before every attempt after validation and limits.
     - ``clock``: Unix milliseconds for timestamps (default: the system clock).
     - ``headers``: extra headers for every request.
@@ -66,7 +71,7 @@ class ClientOptions(TypedDict, total=False):
     base_url: str
     timeout: float
     retry: RetryPolicy
-    rate_limit: bool
+    rate_limit: bool | str | RedisRateLimit
     gates: Sequence[RequestGate]
     clock: Clock
     headers: Mapping[str, str]
@@ -129,7 +134,6 @@ def _checked(options: Mapping[str, Any]) -> None:
         _positive("max_response_bytes", options["max_response_bytes"], integer=True)
     checks: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
         ("retry", RetryPolicy, "a RetryPolicy"),
-        ("rate_limit", bool, "True or False"),
         ("headers", Mapping, "a mapping of header names to values"),
         ("verify_ssl", (bool, str, ssl.SSLContext), "True, False, a CA bundle path or an ssl.SSLContext"),
         ("proxy", str, "a proxy URL"),
@@ -204,14 +208,18 @@ def build_client(
     base_url = check_base_url(options.get("base_url", profile.server_url))
     timeout = float(options.get("timeout", DEFAULT_TIMEOUT_S))
     verify = options.get("verify_ssl", True)
-    limiter = rate_limit_gate(profile.name, api_key) if options.get("rate_limit", True) else None
+    setting = options.get("rate_limit", True)
+    try:
+        limiter = rate_limit_gates(profile.name, api_key, setting, secrets=secrets)
+    except (ValueError, TypeError, ImportError) as error:
+        raise ConfigurationError(f"rate_limit: {error}") from None
     pipeline = Pipeline(
         profile=profile,
         auth=auth,
         clock=options.get("clock") or system_clock,
         retry=options.get("retry", RetryPolicy()),
-        gates=(_VALIDATOR, *((limiter,) if limiter is not None else ()), *options.get("gates", ())),
-        redactor=Redactor([api_key, *secrets]),
+        gates=(_VALIDATOR, *limiter, *options.get("gates", ())),
+        redactor=Redactor([api_key, *secrets, *rate_limit_secrets(setting)]),
         timeout_s=timeout,
         max_response_bytes=int(options.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)),
     )

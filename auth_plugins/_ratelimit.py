@@ -22,7 +22,10 @@ A budget is ``(exchange, scope, limit, window_ms)``: the scope is a salted finge
 (``user`` limits) or the scheme, host and port the request goes to (``ip`` limits), so that, as on the
 exchanges' side, operations with the same documented limit draw from one budget per key or address.
 Budgets live in a :class:`RateLimitRegistry`; the process-wide :data:`DEFAULT_REGISTRY` makes every client
-built with the same credentials, sync or async, in any thread or event loop, share one budget.
+built with the same credentials, sync or async, in any thread or event loop, share one budget. To share
+budgets across processes and hosts, ``rate_limit="redis://..."`` keeps them in Redis instead
+(:mod:`auth_plugins._ratelimit_redis`); :func:`rate_limit_gates` turns any ``rate_limit`` setting into the
+gates a factory installs, and :func:`rate_limit_from_env` reads it from :data:`RATE_LIMIT_ENV`.
 """
 
 from __future__ import annotations
@@ -34,21 +37,40 @@ import math
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from urllib.parse import unquote, urlsplit
 
 import httpx
+
+from auth_plugins._deadline import extend_deadline
+from auth_plugins.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from auth_plugins._gates import RequestGate
+    from auth_plugins._ratelimit_redis import RedisRateLimit
 
 __all__ = [
     "DEFAULT_LEAD",
     "DEFAULT_MARGIN",
     "DEFAULT_REGISTRY",
+    "RATE_LIMIT_ENV",
     "Charge",
     "RateLimitGate",
+    "RateLimitOption",
     "RateLimitRegistry",
     "SlidingWindow",
     "rate_limit_gate",
+    "rate_limit_from_env",
+    "rate_limit_gates",
+    "rate_limit_secrets",
 ]
+
+RATE_LIMIT_ENV: Final = "EXCHANGE_CLIENTS_RATE_LIMIT"
+"""The environment variable ``client_from_env`` reads ``rate_limit`` from: ``1``/``0``, or a Redis URL."""
+
+RateLimitOption: TypeAlias = "bool | str | RedisRateLimit"
+"""What a factory's ``rate_limit`` accepts: on, off, a Redis URL, or :class:`RedisRateLimit` settings."""
 
 DEFAULT_MARGIN: Final = 0.005
 """How much longer than documented a window is taken to be, as a fraction of it (and at least 10 ms)."""
@@ -311,6 +333,7 @@ class RateLimitGate:
             if tracker.sending(name):
                 while (wait := tracker.admit()) > 0:
                     sleep(wait)
+                    extend_deadline(wait)  # the client's own wait: not the server's time
             if previous is not None:
                 previous(name, info)
 
@@ -335,6 +358,7 @@ class RateLimitGate:
             if tracker.sending(name):
                 while (wait := tracker.admit()) > 0:
                     await asleep(wait)
+                    extend_deadline(wait)  # the client's own wait: not the server's time
             if previous is not None:
                 await previous(name, info)
 
@@ -350,6 +374,73 @@ def rate_limit_gate(exchange: str, api_key: str | None = None) -> RateLimitGate:
     limits) and per destination host (``ip`` limits), shared process-wide with every other client built from
     the same credentials."""
     return RateLimitGate(exchange, api_key)
+
+
+def rate_limit_gates(
+    exchange: str, api_key: str | None, rate_limit: RateLimitOption, *, secrets: Sequence[str | None] = ()
+) -> tuple[RequestGate, ...]:
+    """The limiter gates a factory installs for ``rate_limit``: none for ``False``; the in-process gate
+    (:func:`rate_limit_gate`) for ``True``; for a ``redis://``, ``rediss://`` or ``unix://`` URL (query
+    parameters ``ip_scope`` and ``on_error`` allowed, see :class:`RedisRateLimit`) or a
+    :class:`RedisRateLimit`, a gate drawing on the budget shared through that Redis, keyed on a fingerprint
+    of ``api_key`` keyed with ``secrets`` (the client's secrets, in any order).
+
+    Nothing connects here; a malformed URL raises ``ValueError`` naming what is wrong (password masked), a
+    value of any other type ``TypeError``, and a URL without redis-py installed ``ImportError`` naming the
+    ``redis`` extra. Call it when the client is built, so that all of these happen before anything is sent.
+    """
+    if isinstance(rate_limit, bool):
+        return (rate_limit_gate(exchange, api_key),) if rate_limit else ()
+    # Imported here: neither redis-py nor the shared gate is loaded unless a client asks for it.
+    from auth_plugins._ratelimit_redis import RedisRateLimit
+
+    if isinstance(rate_limit, str):
+        settings = RedisRateLimit.from_url(rate_limit)
+    elif isinstance(rate_limit, RedisRateLimit):
+        settings = rate_limit
+    else:
+        raise TypeError("rate_limit must be True, False, a redis://, rediss:// or unix:// URL or RedisRateLimit")
+    from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
+
+    return (SharedRateLimitGate(exchange, api_key, settings, secrets=secrets),)
+
+
+def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> RateLimitOption | None:
+    """For ``client_from_env``: the ``rate_limit`` :data:`RATE_LIMIT_ENV` asks for, or ``None`` when it is unset
+    or empty (the factory's default then applies: on, in-process). ``1``/``true``/``yes``/``on`` and
+    ``0``/``false``/``no``/``off`` switch the in-process limiter on or off; a Redis URL shares the budget
+    (:func:`rate_limit_gates`). Anything else, or a malformed URL, raises ``ConfigurationError`` naming the
+    variable and never showing a password."""
+    value = (os.environ if environ is None else environ).get(RATE_LIMIT_ENV, "").strip()
+    if not value:
+        return None
+    flag = value.lower()
+    if flag in ("1", "true", "yes", "on"):
+        return True
+    if flag in ("0", "false", "no", "off"):
+        return False
+    if "://" in value:
+        from auth_plugins._ratelimit_redis import RedisRateLimit
+
+        try:
+            return RedisRateLimit.from_url(value)
+        except ValueError as error:
+            raise ConfigurationError(f"environment variable {RATE_LIMIT_ENV}: {error}") from None
+    raise ConfigurationError(
+        f"environment variable {RATE_LIMIT_ENV} must be 1, 0 or a redis://, rediss:// or unix:// URL"
+    )
+
+
+def rate_limit_secrets(rate_limit: object) -> tuple[str, ...]:
+    """What of a ``rate_limit`` setting is secret (a Redis URL's password), for the client's redactor."""
+    url = rate_limit if isinstance(rate_limit, str) else getattr(rate_limit, "url", None)
+    if not isinstance(url, str):
+        return ()
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return ()
+    return (unquote(password),) if password else ()
 
 
 async def _asyncio_sleep(seconds: float) -> None:

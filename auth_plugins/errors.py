@@ -4,6 +4,8 @@ root for the caller's own mistakes, found before anything is sent.
 ::
 
     ExchangeError                    root of failures: catch this to catch everything below
+    ├── SharedBudgetError            the shared rate-limit budget (Redis) is unreachable and
+    │                                ``on_error="raise"``; nothing was sent
     ├── TransportError               no usable HTTP response (connection reset, dropped, protocol error)
     │   ├── ConnectError             could not connect; nothing was sent
     │   └── RequestTimeoutError      connect, write, read or pool timeout
@@ -48,6 +50,7 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "ServiceUnavailableError",
+    "SharedBudgetError",
     "TimestampError",
     "TransportError",
     "UnknownOperationError",
@@ -85,6 +88,13 @@ class ExchangeError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+class SharedBudgetError(ExchangeError):
+    """The shared rate-limit budget (``rate_limit="redis://..."``, ``on_error="raise"``) could not be
+    reached, so the request was held back and never sent. Not retried: Redis is retried in the background,
+    with backoff, and answers again once it is back. The message names the Redis URL with its password
+    masked; the redis-py exception, if any, is the ``__cause__``."""
 
 
 class TransportError(ExchangeError):

@@ -6,6 +6,7 @@ Nothing here asserts a speed: the figures of a quick run are meaningless, only t
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,8 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    assert {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "targets"} <= set(results)
+    sections = {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "redis", "targets"}
+    assert sections <= set(results)
     signed = sum(1 for case in CASES if case.scheme != "public")
     summary = f"signatures verified: {signed} signed calls and {len(CASES) - signed} public calls answered 200"
     assert results["verification"]["summary"].startswith(summary)
@@ -80,6 +82,13 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
     assert all(row["best_ms"] > 0 for row in results["imports"]["exchanges"].values())
     assert results["generation"]["exchanges"]["backpack"]["total_s"]["median"] > 0
     assert set(results["generation"]["synthetic"]) == {"1", "2"} and "fit" in results["generation"]
+    shared = results["redis"]
+    if shutil.which("redis-server") is None:
+        assert "redis-server not found" in shared["skipped"] and "Shared budget on Redis: skipped" in run.stdout
+    else:
+        for mode in ("sync", "async"):
+            assert shared[mode]["pair_us"]["median"] > 0 and shared[mode]["floor_us"]["median"] > 0
+        assert "acquire + release us" in run.stdout
     assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
     assert "Per call" in run.stdout and "Targets" in run.stdout
 

@@ -7,6 +7,7 @@ from backpack_client import AuthenticatedClient
 from auth_plugins._env import base_url_from_env, optional, require
 from auth_plugins._factory import ClientOptions, build_client
 from auth_plugins._keys import decode_ed25519_seed_b64
+from auth_plugins._ratelimit import rate_limit_from_env
 from auth_plugins._secrets import Secret
 from auth_plugins.backpack._profile import PROFILE
 from auth_plugins.backpack._signer import BackpackAuth
@@ -46,10 +47,13 @@ def make_client(
 
 def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` with the secret from ``BACKPACK_API_SECRET`` (and, if set, ``BACKPACK_API_KEY`` as the
-    check). ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed.
-    :class:`~auth_plugins.ConfigurationError` names a missing or malformed variable, never its value."""
+    check). ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed, and ``rate_limit``
+    from ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError`
+    names a missing or malformed variable, never its value."""
     secret = Secret(require("BACKPACK_API_SECRET", decode_ed25519_seed_b64))
-    base_url = base_url_from_env("backpack")
+    base_url, rate_limit = base_url_from_env("backpack"), rate_limit_from_env()
     if base_url is not None and "base_url" not in options:
         options["base_url"] = base_url
+    if rate_limit is not None and "rate_limit" not in options:
+        options["rate_limit"] = rate_limit
     return make_client(api_secret=secret, api_key=optional("BACKPACK_API_KEY"), **options)

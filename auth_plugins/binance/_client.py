@@ -8,6 +8,7 @@ from binance_client import AuthenticatedClient
 from auth_plugins._env import base_url_from_env, optional, require
 from auth_plugins._factory import ClientOptions, build_client
 from auth_plugins._keys import load_ed25519_pkcs8_pem
+from auth_plugins._ratelimit import rate_limit_from_env
 from auth_plugins._secrets import MaskedKey, Secret
 from auth_plugins.binance._profile import PROFILE
 from auth_plugins.binance._signer import BinanceAuth
@@ -56,7 +57,8 @@ def make_client(
 def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` from ``BINANCE_API_KEY`` and one of ``BINANCE_API_SECRET`` (HMAC) or
     ``BINANCE_PRIVATE_KEY_FILE`` (path to an Ed25519 PEM); both at once is refused as ambiguous. ``base_url`` comes
-    from ``BINANCE_BASE_URL`` when that is set and none is passed. :class:`~auth_plugins.ConfigurationError` names a
+    from ``BINANCE_BASE_URL`` when that is set and none is passed, and ``rate_limit`` from
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError` names a
     missing or malformed variable, never its value."""
     api_key = require("BINANCE_API_KEY")
     secret, key_file = optional("BINANCE_API_SECRET"), optional("BINANCE_PRIVATE_KEY_FILE")
@@ -77,7 +79,9 @@ def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
             load_ed25519_pkcs8_pem(pem)
         except ValueError as error:
             raise ConfigurationError(f"environment variable BINANCE_PRIVATE_KEY_FILE: {error}") from None
-    base_url = base_url_from_env("binance")
+    base_url, rate_limit = base_url_from_env("binance"), rate_limit_from_env()
     if base_url is not None and "base_url" not in options:
         options["base_url"] = base_url
+    if rate_limit is not None and "rate_limit" not in options:
+        options["rate_limit"] = rate_limit
     return make_client(api_key=api_key, api_secret=Secret(secret) if secret else None, private_key=pem, **options)

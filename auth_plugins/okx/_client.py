@@ -6,6 +6,7 @@ from okx_client import AuthenticatedClient
 
 from auth_plugins._env import base_url_from_env, flag, require
 from auth_plugins._factory import ClientOptions, build_client
+from auth_plugins._ratelimit import rate_limit_from_env
 from auth_plugins._secrets import MaskedKey, Secret
 from auth_plugins.errors import ConfigurationError
 from auth_plugins.okx._profile import PROFILE
@@ -42,15 +43,18 @@ def make_client(
 
 def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` from ``OKX_API_KEY``, ``OKX_API_SECRET``, ``OKX_PASSPHRASE`` and ``OKX_DEMO`` (0/1).
-    ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none is passed.
-    :class:`~auth_plugins.ConfigurationError` names a missing or malformed variable, never its value."""
+    ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none is passed, and ``rate_limit`` from
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError` names a
+    missing or malformed variable, never its value."""
     credentials = {
         "api_key": require("OKX_API_KEY"),
         "api_secret": Secret(require("OKX_API_SECRET")),
         "passphrase": Secret(require("OKX_PASSPHRASE")),
     }
     demo = flag("OKX_DEMO")
-    base_url = base_url_from_env("okx")
+    base_url, rate_limit = base_url_from_env("okx"), rate_limit_from_env()
     if base_url is not None and "base_url" not in options:
         options["base_url"] = base_url
+    if rate_limit is not None and "rate_limit" not in options:
+        options["rate_limit"] = rate_limit
     return make_client(**credentials, demo=demo, **options)

@@ -1,6 +1,6 @@
 """``python -m scripts.bench``: run every benchmark, print the table, write the JSON (``make bench``).
 
-Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation`` (default: all). Every run first
+Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis`` (default: all). Every run first
 verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every section to seconds (for
 the test that keeps this from rotting; its figures mean nothing).
 """
@@ -25,6 +25,7 @@ from ._fresh import REPO
 from ._generation import run_generation
 from ._imports import run_imports
 from ._percall import run_percall
+from ._redis import run_redis
 from ._report import render, targets, write_json
 from ._server import SERVER_KINDS, ServerProcess
 from ._signing import SCHEMES, run_signing
@@ -32,7 +33,7 @@ from ._verify import Verified, verify_cases
 
 __all__ = ["Parameters", "main"]
 
-SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation")
+SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation", "redis")
 DEFAULT_JSON: Final = REPO / "build" / "bench.json"
 
 
@@ -55,6 +56,8 @@ class Parameters:
     generation_rounds: int
     generation_sizes: tuple[int, ...]
     generation_exchanges: tuple[str, ...]
+    redis_batches: int
+    redis_batch: int
 
     @classmethod
     def full(cls) -> Parameters:
@@ -75,6 +78,8 @@ class Parameters:
             generation_rounds=2,
             generation_sizes=(10, 100, 1000),
             generation_exchanges=("backpack", "binance", "okx"),
+            redis_batches=20,
+            redis_batch=500,
         )
 
     @classmethod
@@ -96,6 +101,8 @@ class Parameters:
             generation_rounds=1,
             generation_sizes=(1, 2),
             generation_exchanges=("backpack",),
+            redis_batches=3,
+            redis_batch=50,
         )
 
 
@@ -152,6 +159,9 @@ def _method(p: Parameters, server: str, client_cpu: int | None, server_cpu: int 
         f"imports: best of {p.import_rounds} fresh interpreters each, bytecode compiled beforehand",
         f"generation: fresh process per run into temporary directories, {p.generation_rounds} runs per exchange; "
         f"synthetic specs of {', '.join(map(str, p.generation_sizes))} operations once each",
+        f"redis: a private redis-server on 127.0.0.1 (pinned to the server CPU when pinning), in this process "
+        f"{p.redis_batches} batches of {p.redis_batch} acquire + release pairs after one warm-up batch, sync and "
+        "async; floor: two redis-py PINGs",
     ]
 
 
@@ -253,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                     "sizes": list(p.generation_sizes),
                     "exchanges": list(p.generation_exchanges),
                 },
+                "redis": {"batches": p.redis_batches, "batch": p.redis_batch},
             },
             "method": _method(p, args.server, client_cpu, server_cpu),
         }
@@ -314,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             exchanges=p.generation_exchanges,
             whole_command=not args.quick,
         )
+    if "redis" in sections:
+        clock.step("redis")
+        results["redis"] = run_redis(batches=p.redis_batches, batch=p.redis_batch, cpu=server_cpu)
     clock.stop()
     results["targets"] = targets(results)
     results["meta"]["section_wall_s"] = clock.sections

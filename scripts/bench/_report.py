@@ -213,6 +213,22 @@ def render(results: dict[str, Any]) -> str:
             )
         out.append("")
 
+    shared = results.get("redis")
+    if shared:
+        if "skipped" in shared:
+            out += [f"Shared budget on Redis: skipped, {shared['skipped']}", ""]
+        else:
+            out.append(
+                f"Shared budget on Redis ({shared['server']}; microseconds per acquire + release, one EVALSHA round "
+                f"trip each, median [p10-p90] over {shared['batches']} batches of {shared['batch']}; floor = two "
+                f"redis-py PINGs; {shared['entries_at_end']} entries in the budget at the end)"
+            )
+            rows = [
+                [mode, _spread(row["pair_us"]), _spread(row["floor_us"]), f"{row['overhead_us']:+.1f}"]
+                for mode, row in ((mode, shared[mode]) for mode in ("sync", "async"))
+            ]
+            out += _table(["mode", "acquire + release us", "floor us", "+us"], rows) + [""]
+
     rows = [[row["what"], row["target"], str(row["measured"]), _met(row["met"])] for row in results["targets"]]
     out += ["Targets (reported, not asserted)", *_table(["what", "target", "measured", ""], rows)]
     return "\n".join(out) + "\n"

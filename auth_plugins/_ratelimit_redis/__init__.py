@@ -1,0 +1,41 @@
+"""One rate-limit budget across processes and hosts, kept in Redis: ``make_client(..., rate_limit="redis://...")``.
+
+The counting rule is the in-process limiter's (:mod:`auth_plugins._ratelimit`): a request counts from the
+moment it leaves the gate (just before it is written), for as long as it is in flight, and for one window
+(0.5 % longer than documented, at least 10 ms) after its response headers arrive or its transfer fails.
+In Redis each budget is a sorted set of requests scored by the moment they stop counting, on Redis's own
+clock (``TIME`` inside the scripts), so clock differences between hosts do not matter:
+
+- acquire (:data:`~auth_plugins._ratelimit_redis._scripts.ACQUIRE`, one ``EVALSHA``): drop the entries
+  whose moment has passed; if the weight left leaves room, add the request scored ``now + lease`` (a lease:
+  it is in flight, and its end is unknown); otherwise add nothing and return the least wait before enough
+  weight can leave. The caller sleeps that long and asks again.
+- release (:data:`~auth_plugins._ratelimit_redis._scripts.RELEASE`, one ``EVALSHA``): the response has
+  arrived, so re-score the request ``now + window``.
+
+A process that dies with requests in flight never releases them: they stop counting when their lease ends
+(:func:`~auth_plugins._ratelimit_redis._gate.lease_ms`: at least 30 s, and at least one window plus the
+request's own timeouts). Every process also keeps its own in-process budget underneath, so that when
+Redis fails it can go on alone (``on_error="local"``, the default: one WARNING per outage, reconnect with
+backoff, responses made meanwhile reported to Redis on recovery) or refuse requests
+(``on_error="raise"``: :class:`~auth_plugins.errors.SharedBudgetError`, nothing sent).
+
+Keys are ``<prefix>:rl1:{<exchange>:user:<fingerprint>:<limit>:<window_ms>}:z`` (and ``:n``, the running
+total of weight) for ``user`` limits, where the fingerprint (:func:`shared_fingerprint`) is a keyed hash
+of the API key that only holders of the credentials can compute; ``ip`` limits use
+``ip:<ip_scope>:<scheme>:<host>:<port>`` in its place, ``ip_scope`` standing for the egress address
+(default ``"shared"``: every client on the Redis leaves through one address).
+
+Needs redis-py (the ``redis`` extra) and Redis 5 or later (tested with 7.0).
+"""
+
+from auth_plugins._ratelimit_redis._settings import (
+    DEFAULT_IP_SCOPE,
+    DEFAULT_LEASE_S,
+    RedisRateLimit,
+    budget_keys,
+    mask_url,
+    shared_fingerprint,
+)
+
+__all__ = ["DEFAULT_IP_SCOPE", "DEFAULT_LEASE_S", "RedisRateLimit", "budget_keys", "mask_url", "shared_fingerprint"]

@@ -1,0 +1,193 @@
+"""The request gate that draws on a shared budget in Redis, with this process's own budget underneath."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final
+
+import httpx
+
+from auth_plugins._ratelimit import _MIN_MARGIN_S, _SETTLING_EVENTS, DEFAULT_MARGIN, RateLimitGate, _asyncio_sleep
+from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, Unavailable, shared_backend
+from auth_plugins._ratelimit_redis._settings import RedisRateLimit, budget_keys, shared_fingerprint
+from auth_plugins.errors import SharedBudgetError
+
+__all__ = ["SharedRateLimitGate", "effective_window_ms", "lease_ms"]
+
+_TIMEOUTS: Final = ("connect", "write", "read", "pool")
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+
+def effective_window_ms(window_ms: int) -> int:
+    """The window a budget is kept over: the documented one plus the in-process limiter's margin (0.5 %, at
+    least 10 ms), in whole milliseconds."""
+    return window_ms + math.ceil(max(window_ms * DEFAULT_MARGIN, _MIN_MARGIN_S * 1000))
+
+
+def lease_ms(request: httpx.Request, window_ms: int, floor_s: float) -> int:
+    """How long a request that has not reported its response keeps counting, in milliseconds.
+
+    At least ``floor_s``; when the request carries finite httpx timeouts, at least one window (the
+    in-process budget may still hold it back after Redis let it through) plus its connect, write, read and
+    pool timeouts, which bound the time to its response headers. A request with no timeout can stay in
+    flight longer than its lease, and then stops counting.
+    """
+    lease_s = floor_s
+    timeout = request.extensions.get("timeout")
+    if isinstance(timeout, dict):
+        values = [timeout.get(name) for name in _TIMEOUTS]
+        finite = [float(value) for value in values if isinstance(value, int | float)]
+        if len(finite) == len(values):
+            lease_s = max(lease_s, window_ms / 1000 + sum(finite))
+    return math.ceil(lease_s * 1000)
+
+
+class SharedRateLimitGate:
+    """A :class:`~auth_plugins._gates.RequestGate` that holds each request back until the budget shared
+    through Redis by every process and host on ``settings.url`` has room for it, then until this process's
+    own budget (:class:`~auth_plugins._ratelimit.RateLimitGate`) has room too.
+
+    A request counts in Redis from the moment the gate lets it out, while it is in flight (a lease of
+    :func:`lease_ms`, after which a process that died stops holding it), and for one window after its
+    response headers arrive or its transfer fails, as reported by the httpx ``trace`` extension the gate
+    installs (calling any trace already set). The in-process budget underneath costs microseconds and keeps
+    this process within the documented rate by itself, so that when it has to go on alone (Redis
+    unreachable) it does not burst; it cannot know what the other processes send meanwhile.
+
+    ``user`` limits are keyed on :func:`shared_fingerprint` of ``api_key`` and ``secrets``; ``ip`` limits on
+    ``settings.ip_scope`` and the destination's scheme, host and port. When Redis fails, ``settings.on_error``
+    decides: ``"local"`` goes on with the in-process budget alone, ``"raise"`` refuses the request with
+    :class:`~auth_plugins.errors.SharedBudgetError` before anything is sent. ``backend`` (default: the
+    process's shared one for the URL), ``local``, ``sleep`` and ``asleep`` are injectable for tests.
+    """
+
+    __slots__ = ("_asleep", "_backend", "_budgets", "_exchange", "_local", "_settings", "_sleep", "_user")
+
+    def __init__(
+        self,
+        exchange: str,
+        api_key: str | None,
+        settings: RedisRateLimit,
+        *,
+        secrets: Sequence[str | None] = (),
+        backend: RedisBackend | None = None,
+        local: RateLimitGate | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        if backend is None:
+            backend = shared_backend(settings)
+        self._exchange = exchange
+        self._settings = settings
+        self._backend = backend
+        self._user = shared_fingerprint(api_key, secrets) if api_key else None
+        self._local = local if local is not None else RateLimitGate(exchange, api_key, sleep=sleep, asleep=asleep)
+        self._sleep = sleep
+        self._asleep = asleep if asleep is not None else _asyncio_sleep
+        self._budgets: dict[tuple[Any, ...], Budget] = {}
+
+    def _budget(self, operation: Any, request: httpx.Request) -> tuple[Budget, int] | None:
+        rate = operation.rate_limit
+        if rate is None:
+            return None
+        url = request.url
+        user = rate.keyed_on != "ip" and self._user is not None
+        where = () if user else (url.scheme, url.host, url.port)
+        cache_key = (rate.limit, rate.window_ms, *where)
+        budget = self._budgets.get(cache_key)
+        if budget is None:
+            if user:
+                scope: tuple[str, ...] = ("user", str(self._user))
+            else:
+                port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 0)
+                scope = ("ip", self._settings.ip_scope, url.scheme, url.host, str(port))
+            keys = budget_keys(self._settings.key_prefix, self._exchange, scope, rate.limit, rate.window_ms)
+            budget = self._budgets[cache_key] = Budget(keys, rate.limit, effective_window_ms(rate.window_ms))
+        if rate.weight > rate.limit:
+            raise ValueError(f"a request of weight {rate.weight} can never fit a limit of {rate.limit}")
+        return budget, rate.weight
+
+    def _refuse(self, operation: Any) -> SharedBudgetError:
+        return SharedBudgetError(
+            f"the shared rate-limit budget at {self._settings.masked_url} is unreachable; nothing was sent",
+            operation=f"{operation.method} {operation.path}",
+        )
+
+    def before_send(self, operation: Any, request: httpx.Request) -> None:
+        """Block (``time.sleep``) until the shared budget has room for ``request`` and count it there, then
+        pass it through the in-process gate; hook it so that its response is reported. ``SharedBudgetError``
+        when Redis fails and ``on_error="raise"``."""
+        found = self._budget(operation, request)
+        if found is None:
+            return
+        budget, weight = found
+        member = f"{weight}:{os.urandom(9).hex()}"
+        lease = lease_ms(request, budget.window_ms, self._settings.lease_s)
+        backend = self._backend
+        while True:
+            try:
+                wait = backend.acquire(budget, member, weight, lease)
+            except Unavailable as failure:
+                if self._settings.on_error == "raise":
+                    raise self._refuse(operation) from failure.__cause__
+                break
+            if wait == 0.0:
+                break
+            self._sleep(wait)
+        self._local.before_send(operation, request)
+        previous = request.extensions.get("trace")
+        settled = False
+
+        def trace(name: str, info: dict[str, Any]) -> None:
+            nonlocal settled
+            if not settled and name.endswith(_SETTLING_EVENTS):
+                settled = True
+                backend.release(budget, member)
+            if previous is not None:
+                previous(name, info)
+
+        request.extensions["trace"] = trace
+
+    async def abefore_send(self, operation: Any, request: httpx.Request) -> None:
+        """Async twin of :meth:`before_send`: waits with ``asyncio.sleep`` and talks to Redis through
+        ``redis.asyncio``, never blocking the event loop."""
+        found = self._budget(operation, request)
+        if found is None:
+            return
+        budget, weight = found
+        member = f"{weight}:{os.urandom(9).hex()}"
+        lease = lease_ms(request, budget.window_ms, self._settings.lease_s)
+        backend = self._backend
+        while True:
+            try:
+                wait = await backend.aacquire(budget, member, weight, lease)
+            except Unavailable as failure:
+                if self._settings.on_error == "raise":
+                    raise self._refuse(operation) from failure.__cause__
+                break
+            if wait == 0.0:
+                break
+            await self._asleep(wait)
+        await self._local.abefore_send(operation, request)
+        previous = request.extensions.get("trace")
+        settled = False
+
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            nonlocal settled
+            if not settled and name.endswith(_SETTLING_EVENTS):
+                settled = True
+                await backend.arelease(budget, member)
+            if previous is not None:
+                await previous(name, info)
+
+        request.extensions["trace"] = trace
+
+    def __repr__(self) -> str:
+        scope = f"user {self._user[:6]}…" if self._user else "ip"
+        return (
+            f"SharedRateLimitGate(exchange={self._exchange!r}, scope={scope!r}, redis={self._settings.masked_url!r}, "
+            f"on_error={self._settings.on_error!r})"
+        )
