@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from auth_plugins.sandbox import Sandbox
+from tests._installed import InstalledDistribution, install_distribution
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +22,10 @@ def sbx(sandbox: Sandbox) -> Iterator[Sandbox]:
     yield sandbox
     violations = sandbox.violations
     assert not violations, "the sandbox sent responses that break the spec:\n" + "\n".join(map(str, violations))
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledDistribution:
+    """The wheel installed with its ``sandbox`` extra and pytest into one venv, built on first use for the whole
+    run (from PyPI); see tests/_installed.py."""
+    return install_distribution(tmp_path_factory.mktemp("installed"))
