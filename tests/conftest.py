@@ -6,6 +6,7 @@ import pytest
 
 from auth_plugins.sandbox import Sandbox
 from tests._exchanges import EXCHANGES, NAMES, Exchange
+from tests._installed import InstalledDistribution, install_distribution
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,10 @@ def exchange(request: pytest.FixtureRequest) -> Exchange:
     """Each exchange in turn, as the table of facts the tests use (tests/_exchanges.py)."""
     facts: Exchange = EXCHANGES[request.param]
     return facts
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledDistribution:
+    """The wheel installed with its ``sandbox`` extra and pytest into one venv, built on first use for the whole
+    run (from PyPI); see tests/_installed.py."""
+    return install_distribution(tmp_path_factory.mktemp("installed"))

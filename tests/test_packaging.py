@@ -30,3 +30,29 @@ def test_the_wheel_holds_every_package_and_only_the_runtime_dependencies(tmp_pat
     runtime = re.findall(r"^Requires-Dist: ([A-Za-z0-9_.-]+)[^;\n]*$", metadata, re.M)
     assert sorted(name.lower() for name in runtime) == ["httpcore", "httpx", "pynacl"]
     assert re.search(r"^Requires-Python: >=3\.11$", metadata, re.M)
+
+
+def test_the_editable_install_is_one_pth_file_and_the_build_prints_no_warnings(tmp_path: Path) -> None:
+    # What `make venv` installs (pip install -e .): a static .pth naming the two source roots, which mypy and
+    # other type checkers follow, instead of an import hook they cannot see; and the build says nothing.
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            f"import hatchling.build as b; print(b.build_editable({str(tmp_path)!r}))",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert build.stderr == "" and "warning" not in build.stdout.lower()
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        code = [n for n in archive.namelist() if not n.split("/", 1)[0].endswith(".dist-info")]
+        assert [n for n in code if not n.endswith(".pth")] == []
+        (pth,) = code
+        roots = archive.read(pth).decode().split()
+    assert [Path(root) for root in roots] == [REPO, REPO / "generated"]

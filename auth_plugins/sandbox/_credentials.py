@@ -8,8 +8,11 @@ here: the sandbox prints these values on start.
 from __future__ import annotations
 
 import base64
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from pathlib import Path
+from typing import Final, Literal
 
 __all__ = [
     "BACKPACK_CREDENTIALS",
@@ -17,9 +20,15 @@ __all__ = [
     "OKX_CREDENTIALS",
     "BackpackCredentials",
     "BinanceCredentials",
+    "BinanceKeyType",
     "OkxCredentials",
+    "client_env",
     "env_assignments",
+    "write_binance_key_file",
 ]
+
+BinanceKeyType = Literal["hmac", "ed25519"]
+"""Which of the sandbox's two Binance keys a client signs with."""
 
 
 @dataclass(frozen=True)
@@ -105,3 +114,53 @@ def env_assignments() -> dict[str, str]:
         "OKX_API_SECRET": OKX_CREDENTIALS.api_secret,
         "OKX_PASSPHRASE": OKX_CREDENTIALS.passphrase,
     }
+
+
+BINANCE_KEY_FILE_NAME: Final = "binance-ed25519.pem"
+
+
+def write_binance_key_file(directory: str | os.PathLike[str]) -> Path:
+    """Write the sandbox's Binance Ed25519 private key (PEM) to ``directory`` (owner-only) and return the path.
+
+    This is the file ``BINANCE_PRIVATE_KEY_FILE`` names for ``auth_plugins.binance.client_from_env``.
+    """
+    path = Path(directory) / BINANCE_KEY_FILE_NAME
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(BINANCE_CREDENTIALS.ed25519_private_key_pem)
+    return path
+
+
+def client_env(
+    base_urls: Mapping[str, str],
+    *,
+    binance_key: BinanceKeyType = "hmac",
+    binance_key_file: str | os.PathLike[str] | None = None,
+    okx_demo: bool = False,
+) -> dict[str, str]:
+    """Every variable the ``client_from_env`` factories read, set for the sandbox at ``base_urls`` (exchange -> URL).
+
+    Binance signs with its HMAC key, or with its Ed25519 key (``binance_key="ed25519"``, which needs the
+    ``binance_key_file`` written by :func:`write_binance_key_file`); the secret variable of the other key type
+    is set to ``""``, which the factories read as unset, since they refuse both at once. OKX uses its live
+    key, or its demo-trading key with ``OKX_DEMO=1`` when ``okx_demo``.
+    """
+    if binance_key not in ("hmac", "ed25519"):
+        raise ValueError(f"binance_key must be 'hmac' or 'ed25519', not {binance_key!r}")
+    if binance_key == "ed25519" and binance_key_file is None:
+        raise ValueError("the Ed25519 key needs binance_key_file (see write_binance_key_file)")
+    ed25519 = binance_key == "ed25519"
+    env = {f"{exchange.upper()}_BASE_URL": url for exchange, url in base_urls.items()}
+    env.update(
+        {
+            "BACKPACK_API_SECRET": BACKPACK_CREDENTIALS.api_secret,
+            "BINANCE_API_KEY": BINANCE_CREDENTIALS.ed25519_api_key if ed25519 else BINANCE_CREDENTIALS.hmac_api_key,
+            "BINANCE_API_SECRET": "" if ed25519 else BINANCE_CREDENTIALS.hmac_api_secret,
+            "BINANCE_PRIVATE_KEY_FILE": os.fspath(binance_key_file) if ed25519 and binance_key_file else "",
+            "OKX_API_KEY": OKX_CREDENTIALS.demo_api_key if okx_demo else OKX_CREDENTIALS.api_key,
+            "OKX_API_SECRET": OKX_CREDENTIALS.api_secret,
+            "OKX_PASSPHRASE": OKX_CREDENTIALS.passphrase,
+            "OKX_DEMO": "1" if okx_demo else "0",
+        }
+    )
+    return env

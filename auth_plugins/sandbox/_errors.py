@@ -6,7 +6,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-__all__ = ["Problem", "Rejection", "for_problem", "not_found", "rate_limited", "render"]
+__all__ = [
+    "DEFAULT_FAILURES",
+    "Problem",
+    "Rejection",
+    "failure",
+    "for_problem",
+    "internal_error",
+    "not_found",
+    "rate_limited",
+    "render",
+]
 
 ProblemKind = Literal["missing", "empty", "invalid", "unknown", "duplicate", "malformed_body"]
 
@@ -103,3 +113,83 @@ def rate_limited(exchange: str, retry_after_ms: int) -> Rejection:
             {"Retry-After": str(seconds)},
         )
     return Rejection(429, "50011", "Too Many Requests")
+
+
+DEFAULT_FAILURES: Final[dict[str, dict[int, tuple[int | str, str]]]] = {
+    # Backpack's ApiErrorCode names (exchanges.md 1.1); messages as its servers word them.
+    "backpack": {
+        400: ("INVALID_CLIENT_REQUEST", "Invalid request"),
+        401: ("UNAUTHORIZED", "Unauthorized"),
+        403: ("FORBIDDEN", "Forbidden"),
+        404: ("RESOURCE_NOT_FOUND", "Resource not found"),
+        429: ("TOO_MANY_REQUESTS", "Too many requests"),
+        500: ("SERVER_ERROR", "Internal server error"),
+        503: ("MAINTENANCE", "Service unavailable"),
+        504: ("TIMEOUT", "Request timed out"),
+    },
+    # Binance's errors.md (exchanges.md 2.3).
+    "binance": {
+        400: (-1100, "Illegal characters found in a parameter."),
+        401: (-2015, "Invalid API-key, IP, or permissions for action."),
+        418: (-1003, "Way too much request weight used; IP banned until further notice."),
+        429: (
+            -1003,
+            "Too much request weight used; current limit exceeded. Please use WebSocket Streams for live updates.",
+        ),
+        500: (-1001, "Internal error; unable to process your request. Please try again."),
+        503: (-1008, "Server is currently overloaded with other requests. Please try again in a few minutes."),
+        504: (
+            -1007,
+            "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+        ),
+    },
+    # OKX's "REST API Error Code 50000-59999" (exchanges.md 3.4).
+    "okx": {
+        400: ("51000", "Parameter error"),
+        401: ("50113", "Invalid Sign"),
+        405: ("50115", "Invalid request method."),
+        429: ("50011", "Too Many Requests"),
+        500: ("50026", "System error. Try again later."),
+        503: ("50001", "Service temporarily unavailable. Try again later."),
+    },
+}
+"""The code and message ``failure`` answers with per exchange and HTTP status when the caller gives none."""
+
+
+def failure(exchange: str, status: int, code: int | str | None = None, message: str | None = None) -> Rejection:
+    """A ``status`` error of ``exchange`` with ``code`` and ``message``, defaulting to ``DEFAULT_FAILURES``.
+
+    The code must have the exchange's type: Backpack a non-empty name, Binance a negative ``int``, OKX a string
+    of digits (an ``int`` is turned into one). ``ValueError`` for a status outside 400-599, a code of the wrong
+    type, or a status without a default when no ``code`` is given.
+    """
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        raise ValueError(f"status {status!r} is not an HTTP error status (400-599)")
+    defaults = DEFAULT_FAILURES[exchange]
+    if code is None:
+        if status not in defaults:
+            known = ", ".join(str(s) for s in defaults)
+            raise ValueError(
+                f"{exchange} has no default error code for HTTP {status} (defaults for {known}); pass code="
+            )
+        code, default_message = defaults[status]
+    else:
+        default_message = next((m for c, m in defaults.values() if c == code), f"HTTP {status}")
+    if exchange == "binance":
+        if isinstance(code, bool) or not isinstance(code, int) or code >= 0:
+            raise ValueError(f"a Binance error code is a negative int, not {code!r}")
+    elif exchange == "okx":
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        if not isinstance(code, str) or not code.isascii() or not code.isdecimal():
+            raise ValueError(f"an OKX error code is a string of digits such as '50011', not {code!r}")
+    elif not isinstance(code, str) or not code:
+        raise ValueError(f"a Backpack error code is a name such as 'TOO_MANY_REQUESTS', not {code!r}")
+    if message is not None and not isinstance(message, str):
+        raise ValueError(f"message must be a string, not {type(message).__name__}")
+    return Rejection(status, code, default_message if message is None else message)
+
+
+def internal_error(exchange: str) -> Rejection:
+    """The 500 answer for a request the sandbox itself failed on (a sandbox bug, also kept as a violation)."""
+    return failure(exchange, 500)

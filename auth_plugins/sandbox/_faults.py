@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from typing import Literal
 
 __all__ = ["Script", "ScriptBook"]
 
@@ -14,7 +15,9 @@ class Script:
 
     ``delay_s`` is slept first. Then ``drop`` closes the connection without a response; otherwise, when
     ``status`` is set, the canned answer (``status``, ``body``, ``content_type``, ``headers``) is sent; otherwise
-    the request is handled normally.
+    the request is handled normally, except that with ``truncate`` its answer's body is cut in half:
+    ``"body"`` sends the first half as the whole body (valid HTTP, unreadable JSON), ``"connection"`` announces
+    the full ``Content-Length`` and closes the connection after the first half.
     """
 
     remaining: int
@@ -25,6 +28,7 @@ class Script:
     headers: dict[str, str]
     delay_s: float
     drop: bool
+    truncate: Literal["body", "connection"] | None = None
 
 
 class ScriptBook:

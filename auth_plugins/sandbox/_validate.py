@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,12 +16,13 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError,
 )
 from werkzeug.datastructures import Headers
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from ._errors import Problem
 from ._spec import ExchangeSpec, Operation
 
-__all__ = ["request_problems", "response_errors"]
+__all__ = ["answer_errors", "body_field_error", "request_problems", "response_errors"]
 
 
 class _SpecRequest(WerkzeugOpenAPIRequest):
@@ -49,6 +51,21 @@ class _SpecResponse:
     data: bytes
 
 
+def _text(error: BaseException | None) -> str:
+    """``str(error)`` that cannot fail: some openapi-core errors decode the raw body as UTF-8 in ``__str__``."""
+    if error is None:
+        return ""
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
+
+
+def _describe(error: BaseException) -> str:
+    cause = error.__cause__
+    return f"{_text(error)}: {_text(cause)}" if cause is not None else _text(error)
+
+
 def _own_problems(operation: Operation, request: Request) -> list[Problem]:
     problems: list[Problem] = []
     for name, values in request.args.lists():
@@ -74,7 +91,7 @@ def _body_problem(error: RequestBodyValidationError) -> Problem:
         return Problem("malformed_body", "", "Missing request body")
     schema_errors = list(getattr(error.__cause__, "schema_errors", None) or [])
     if not isinstance(error, InvalidRequestBody) or not schema_errors:
-        return Problem("malformed_body", "", f"Request body cannot be read: {error.__cause__ or error}")
+        return Problem("malformed_body", "", f"Request body cannot be read: {_text(error.__cause__ or error)}")
     first = schema_errors[0]
     if first.validator == "required":
         name = _first_missing_property(first)
@@ -91,7 +108,7 @@ def _problem(error: Exception) -> Problem:
     if isinstance(error, ParameterValidationError):
         if isinstance(error.__cause__, EmptyQueryParameterValue):
             return Problem("empty", error.name, f"Empty {error.location} parameter: {error.name}")
-        return Problem("invalid", error.name, f"{error}: {error.__cause__}" if error.__cause__ else str(error))
+        return Problem("invalid", error.name, _describe(error))
     if isinstance(error, RequestBodyValidationError):
         return _body_problem(error)
     # Path, operation and security errors cannot happen here: the sandbox matched the route itself and the
@@ -121,6 +138,48 @@ def response_errors(
     """openapi-core's complaints about answering ``request`` with this response, as text; empty when valid."""
     response = _SpecResponse(status, content_type, headers, body)
     return [
-        f"{error}: {error.__cause__}" if error.__cause__ else str(error)
+        _describe(error)
         for error in spec.response_api.iter_response_errors(_SpecRequest(request, spec.server_url), response)
     ]
+
+
+def _request_for(operation: Operation) -> Request:
+    # Any value fills a path template: only the route matters for finding the operation's responses.
+    path = re.sub(r"\{[^}/]+\}", "x", operation.path)
+    return Request(EnvironBuilder(method=operation.method, path=path).get_environ())
+
+
+def answer_errors(
+    spec: ExchangeSpec, operation: Operation, status: int, content_type: str, headers: Headers, body: bytes
+) -> list[str]:
+    """``response_errors`` for an answer to ``operation`` prepared ahead of any request (``respond``, ``fail``)."""
+    return response_errors(spec, _request_for(operation), status, content_type, headers, body)
+
+
+def _field_path(parts: Any) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path.removeprefix(".")
+
+
+def body_field_error(
+    spec: ExchangeSpec, operation: Operation, content_type: str, body: bytes
+) -> tuple[str, str] | None:
+    """The first field of a 200 ``body`` that breaks ``operation``'s documented schema, as ``(path, reason)``.
+
+    ``path`` is ``data[0].maxLoan`` style (``""``: the body itself); None when the body validates.
+    """
+    response = _SpecResponse(200, content_type, Headers(), body)
+    request = _SpecRequest(_request_for(operation), spec.server_url)
+    for error in spec.response_api.iter_response_errors(request, response):
+        schema_errors = list(getattr(error.__cause__, "schema_errors", None) or [])
+        if not schema_errors:
+            return "", _describe(error)
+        first = schema_errors[0]
+        path = _field_path(first.absolute_path)
+        if first.validator == "required":
+            missing = _first_missing_property(first)
+            return _field_path([*first.absolute_path, missing]), "is required"
+        return path, str(first.message)
+    return None

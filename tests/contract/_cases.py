@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
 
 from auth_plugins.sandbox import RequestRecord, Sandbox
+from auth_plugins.sandbox._echo import reflect
 from tests._exchanges import EXCHANGES, sample
 from tests._specs import all_operations, resolve, snake
 
@@ -173,10 +176,15 @@ def call(case: Case, client: Any, mode: str, kwargs: dict[str, Any] | None = Non
 
 
 def expected_body(case: Case, record: RequestRecord) -> Any:
-    """The documented example, except that a server-time operation answers the sandbox's clock at receipt:
+    """The documented example reflecting what ``record`` asked (the sandbox's ``reflect``, tested on its own in
+    tests/test_sandbox_echo.py), except that a server-time operation answers the sandbox's clock at receipt:
     every 13-digit timestamp in its example is replaced, in the same JSON type, by ``record.received_ms``."""
     if case.operation_id != "get_server_time":
-        return case.example
+        asked: dict[str, Any] = dict(parse_qsl(urlsplit(record.target).query, keep_blank_values=True))
+        if record.body.strip():
+            decoded = json.loads(record.body)
+            asked.update((k, v) for k, v in decoded.items() if isinstance(v, str | bool))
+        return reflect(case.example, asked)
 
     def now(value: Any) -> Any:
         if isinstance(value, dict):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -287,9 +287,27 @@ def test_valid_request_gets_documented_example(
     if operation["operationId"] == "get_server_time":
         assert abs(_server_time(exchange, response) - sbx.now_ms()) < 5_000
     else:
-        assert response.json() == next(iter(success.values()))["example"]
+        asked = dict(parse_qsl(query)) | (json.loads(body) if body else {})
+        assert response.json() == _echoed(next(iter(success.values()))["example"], asked)
     assert_matches_spec(exchange, method, path, response)
     assert [r.verdict for r in sbx.requests(exchange)] == ["ok"]
+
+
+def _echoed(example: Any, asked: dict[str, Any]) -> Any:
+    """The example with each field named like an asked parameter holding the asked value (a single instrument)."""
+    if isinstance(example, list):
+        return [_echoed(item, asked) for item in example]
+    if not isinstance(example, dict):
+        return example
+    echoed = {}
+    for key, value in example.items():
+        if key in asked and isinstance(value, bool):
+            echoed[key] = asked[key] in ("true", True)
+        elif key in asked and isinstance(value, str):
+            echoed[key] = asked[key]
+        else:
+            echoed[key] = _echoed(value, asked)
+    return echoed
 
 
 def _server_time(exchange: str, response: httpx.Response) -> int:
@@ -612,7 +630,7 @@ def test_response_check_catches_a_body_that_breaks_the_schema() -> None:
 
 def test_sandbox_records_its_own_off_spec_answers(monkeypatch: pytest.MonkeyPatch, http: httpx.Client) -> None:
     """If the sandbox ever answers off-spec, it says so in ``violations`` (here: a 200 body without ``amount``)."""
-    monkeypatch.setattr(ExchangeApp, "_success_body", lambda self, operation, now: b"{}")
+    monkeypatch.setattr(ExchangeApp, "_success_body", lambda self, *args: b"{}")
     with Sandbox() as sandbox:
         response = binance("asset=BTC").send(sandbox, http)
         assert (response.status_code, response.content) == (200, b"{}")
