@@ -5,14 +5,21 @@ accepts (Backpack; Binance HMAC and, from a key file, Ed25519; OKX live and demo
 interrupted (Ctrl-C, SIGTERM) or for ``--serve-for`` seconds. Status messages go to standard error, so
 standard output can be saved and sourced: ``python -m auth_plugins.sandbox > sandbox.env &``, then
 ``. ./sandbox.env``.
+
+``--background`` does that in one step, without a race: it starts the server as a detached process, waits
+until it listens, prints its lines plus ``export EXCHANGE_SANDBOX_PID=<pid>`` and returns, so
+``eval "$(python -m auth_plugins.sandbox --background)"`` leaves a shell ready for ``client_from_env``
+(stop it with ``kill $EXCHANGE_SANDBOX_PID``, or let ``--serve-for`` end it; the default there is 1 hour).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +41,11 @@ from ._spec import EXCHANGES
 __all__ = ["main", "shell_lines"]
 
 _DEFAULT_PROG: Final = "python -m auth_plugins.sandbox"
+# A background sandbox someone forgot still ends: after an hour unless --serve-for says otherwise.
+_BACKGROUND_DEFAULT_S: Final = 3600.0
+_BACKGROUND_START_TIMEOUT_S: Final = 60.0
+# Internal: the detached child closes its output once its lines are printed, then serves silently.
+_DETACHED: Final = "--detached-child"
 
 
 def _export(name: str, value: str) -> str:
@@ -140,6 +152,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--okx-demo", action="store_true", help="export OKX's demo-trading key (OKX_DEMO=1) instead of the live one"
     )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="serve from a detached process and return once it listens, printing its lines and "
+        'EXCHANGE_SANDBOX_PID: eval "$(%(prog)s --background)" (default --serve-for there: 3600)',
+    )
+    parser.add_argument(_DETACHED, action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -151,16 +170,68 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
+def _background(argv: Sequence[str], serve_for: float | None, prog: str) -> int:
+    """Start the server detached (its own session, output closed once ready), print what it printed plus its PID."""
+    child_argv = [a for a in argv if a != "--background"] + [_DETACHED]
+    if serve_for is None:
+        child_argv += ["--serve-for", f"{_BACKGROUND_DEFAULT_S:g}"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "auth_plugins.sandbox", *child_argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    # Not communicate(): it also waits for the process to end. Read both pipes to EOF, which the child reaches
+    # by closing its output once it listens (or by exiting on a failure).
+    streams: dict[str, str] = {}
+    readers = [
+        threading.Thread(target=lambda n=name, f=pipe: streams.__setitem__(n, f.read()), daemon=True)
+        for name, pipe in (("out", child.stdout), ("err", child.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(_BACKGROUND_START_TIMEOUT_S)
+    if any(reader.is_alive() for reader in readers):
+        child.kill()
+        print(f"{prog}: the background sandbox did not start within {_BACKGROUND_START_TIMEOUT_S:g} s", file=sys.stderr)
+        return 2
+    output, errors = streams["out"], streams["err"]
+    if child.poll() is not None or not output.strip():
+        sys.stderr.write(errors)
+        return child.wait() or 2
+    print(output.rstrip("\n"))
+    print(_export("EXCHANGE_SANDBOX_PID", str(child.pid)), flush=True)
+    print(f"{prog}: serving in the background as process {child.pid}; stop it with kill {child.pid}.", file=sys.stderr)
+    return 0
+
+
+def _silence() -> None:
+    """Point standard output and error at /dev/null, so a parent reading them sees EOF and may go away."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str = _DEFAULT_PROG) -> int:
     """Run the sandbox server with command-line arguments ``argv`` (default ``sys.argv[1:]``); the exit status.
 
     Options: ``--port N`` (Backpack on N, Binance on N+1, OKX on N+2), ``--enforce-rate-limits``,
     ``--serve-for SECONDS``, ``--binance-key {hmac,ed25519}`` and ``--okx-demo`` (which keys the printed
-    ``export`` lines select; the others are printed as commented commands). The Ed25519 key is written to a
-    temporary PEM file, removed on exit. Returns 0 after serving, 2 if the ports cannot be bound (argparse
+    ``export`` lines select; the others are printed as commented commands), ``--background`` (serve from a
+    detached process, see the module docstring). The Ed25519 key is written to a temporary PEM file, removed
+    on exit. Returns 0 after serving, 2 if the ports cannot be bound (argparse
     exits 2 on bad arguments). ``prog`` names the command in help and errors.
     """
-    args = _parser(prog).parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(prog).parse_args(arguments)
+    if args.background:
+        return _background(arguments, args.serve_for, prog)
     key_dir = Path(tempfile.mkdtemp(prefix="exchange-sandbox-"))
     previous = None
     try:
@@ -177,6 +248,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = _DEFAULT_PROG) -> int
             until = f"for {args.serve_for:g} s" if args.serve_for else "until Ctrl-C"
             limits = "enforced" if args.enforce_rate_limits else "not enforced"
             print(f"{prog}: serving {until}; rate limits {limits}.", file=sys.stderr, flush=True)
+            if args.detached_child:
+                _silence()
             if threading.current_thread() is threading.main_thread():
                 previous = signal.signal(signal.SIGTERM, _on_sigterm)
             try:

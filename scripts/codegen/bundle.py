@@ -1,9 +1,13 @@
 """Bundle one exchange's hand-written spec files into a single self-contained OpenAPI document.
 
 Input layout, per exchange: ``specs/<exchange>/_base.yaml`` (info, servers, security schemes, shared
-components) and ``specs/<exchange>/endpoints/*.yaml`` (one documented endpoint each, every one a valid
-OpenAPI document on its own). Output: one document, which :mod:`scripts.codegen.generate` hands to the
-generator and ships as ``generated/<exchange>_client/openapi.yaml`` (the sandbox, fuzzers and other tools read it).
+components) and ``specs/<exchange>/endpoints/*.yaml`` (one documented endpoint each). An endpoint file may
+use the base's components (``#/components/schemas/ErrorResponse``, the security scheme) without copying
+them: each file is validated as an OpenAPI document together with the base components it does not define
+itself, so an error still names the one file; a component it does define must equal the base's.
+
+Output: one document, which :mod:`scripts.codegen.generate` hands to the generator and ships as
+``generated/<exchange>_client/openapi.yaml`` (the sandbox, fuzzers and other tools read it).
 
 The bundle is deterministic: inputs are read in sorted order, ``paths`` and each ``components`` section
 are sorted by name, top-level keys follow a fixed order, and everything inside an operation or schema
@@ -40,6 +44,9 @@ TOP_LEVEL_ORDER = ("openapi", "info", "externalDocs", "servers", "tags", "paths"
 # Operation-level vendor extensions every endpoint must carry; scripts/operations_table.py reads them.
 REQUIRED_EXTENSIONS = ("x-read-only", "x-rate-limit")
 # A base may list keys that every signed operation's x-signing must hold (Backpack: the instruction).
+# Statuses every signed operation documents: the sandbox (and the exchange) answer a bad signature with 401
+# and a spent rate limit with 429, and an answer the spec does not document is a contract violation.
+SIGNED_STATUSES = ("401", "429")
 SIGNING_KEYS_EXTENSION = "x-signing-required-keys"
 
 Document = dict[str, Any]
@@ -183,6 +190,27 @@ def _check_endpoint(path: Path, doc: Document, signing_keys: list[str]) -> None:
         for key in signing_keys:
             if not signing.get(key):
                 raise BundleError(path, f"{label} is signed but x-signing has no {key!r}")
+        missing = [status for status in SIGNED_STATUSES if status not in op.get("responses", {})]
+        if missing:
+            raise BundleError(
+                path,
+                f"{label} is signed but documents no {' or '.join(missing)} response: the exchange (and the sandbox)"
+                " answers a bad signature with 401 and a spent rate limit with 429; document them with the"
+                " exchange's ErrorResponse",
+            )
+
+
+def _with_base_components(doc: Document, base: Document) -> Document:
+    """``doc`` with every base component it does not define itself, so that it validates on its own."""
+    base_components = base.get("components", {})
+    if not base_components:
+        return doc
+    components = {kind: dict(entries) for kind, entries in doc.get("components", {}).items()}
+    for kind, entries in base_components.items():
+        section = components.setdefault(kind, {})
+        for name, value in entries.items():
+            section.setdefault(name, value)
+    return {**doc, "components": components}
 
 
 def _merge_components(
@@ -216,7 +244,8 @@ def bundle_exchange(exchange_dir: Path) -> Document:
 
     Raises :class:`BundleError` naming the file on: invalid YAML or OpenAPI, an external or path-item
     ``$ref``, a generator-hostile construct, an endpoint without operationId, externalDocs, tag or the
-    required vendor extensions, a signed endpoint without operation-level ``security``, a duplicate
+    required vendor extensions, a signed endpoint without operation-level ``security`` or without a 401
+    and a 429 response, a duplicate
     method+path or operationId, a component defined twice with different content, or a bundle whose
     operation count differs from the number of endpoint files.
     """
@@ -244,7 +273,7 @@ def bundle_exchange(exchange_dir: Path) -> Document:
     for path in endpoint_files:
         doc = _load(path)
         _check_refs(path, doc)
-        _validate(path, doc)
+        _validate(path, _with_base_components(doc, base))
         _check_generator_rules(path, doc)
         _check_endpoint(path, doc, signing_keys)
         method, route, op = _operations(doc)[0]

@@ -34,7 +34,7 @@ def endpoint(route: str = "/a", operation_id: str = "get_a", method: str = "get"
         "x-read-only": True,
         "x-rate-limit": {"documented": False},
         "parameters": [{"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}}],
-        "responses": {"200": response},
+        "responses": {"200": response, "401": response, "429": response},
     }
     return {
         "openapi": "3.1.0",
@@ -234,3 +234,29 @@ def test_the_committed_specs_bundle_without_refusal() -> None:
 
     for name in NAMES:
         assert bundle_exchange(SPECS / name)["paths"]
+
+
+@pytest.mark.parametrize("status", ["401", "429"])
+def test_refuses_a_signed_endpoint_that_does_not_document_a_status_the_sandbox_sends(
+    tmp_path: Path, status: str
+) -> None:
+    doc = endpoint()
+    del op(doc)["responses"][status]
+    refused(exchange(tmp_path, doc), "endpoints/e0.yaml", f"is signed but documents no {status} response")
+
+
+def test_an_endpoint_may_use_the_base_components_without_copying_them(tmp_path: Path) -> None:
+    doc = endpoint()
+    del doc["components"]
+    bundle = bundle_exchange(exchange(tmp_path, doc))
+    assert set(bundle["components"]["schemas"]) == {"Err"}
+
+
+def test_refuses_a_reference_neither_the_endpoint_nor_the_base_defines(tmp_path: Path) -> None:
+    doc = endpoint()
+    del doc["components"]
+    op(doc)["responses"]["200"] = {
+        "description": "ok",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Missing"}}},
+    }
+    refused(exchange(tmp_path, doc), "endpoints/e0.yaml", "not valid OpenAPI")

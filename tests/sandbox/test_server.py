@@ -171,3 +171,47 @@ def test_main_refuses_bad_arguments(argv: list[str], capsys: pytest.CaptureFixtu
         main(argv)
     assert exited.value.code == 2
     assert "usage: python -m auth_plugins.sandbox" in capsys.readouterr().err
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_background_returns_once_listening_and_one_eval_readies_the_shell(tmp_path: Path) -> None:
+    (tmp_path / "caller.py").write_text(CALLER)
+    script = f"""
+        eval "$("{sys.executable}" -m auth_plugins.sandbox --background --serve-for 60)"
+        echo "pid=$EXCHANGE_SANDBOX_PID"
+        "{sys.executable}" caller.py
+    """
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    first, *keys = result.stdout.split()
+    pid = int(first.removeprefix("pid="))
+    try:
+        # The shell returned while the server kept serving: the caller's signed calls all answered.
+        assert keys == [BINANCE_CREDENTIALS.hmac_api_key, OKX_CREDENTIALS.api_key]
+        assert f"kill {pid}" in result.stderr and _alive(pid)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "SIGTERM did not stop the background sandbox"
+
+
+def test_background_reports_a_server_that_cannot_start(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "auth_plugins.sandbox", "--background", "--port", str(port)]
+        result = subprocess.run(command, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "cannot listen on 127.0.0.1" in result.stderr
