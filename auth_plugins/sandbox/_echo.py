@@ -11,6 +11,11 @@ OKX instruments are lists: ``instId=BTC-USDT,ETH-USDT`` asks about two, so an ar
 ``instId`` is rebuilt with the example's entries for its first instrument repeated per asked instrument, and
 each entry's ``ccy`` follows its instrument (the example's base currency becomes the asked base, its quote
 currency the asked quote) unless ``ccy`` itself was asked.
+
+Any other comma-separated list (OKX ``ccy=BTC,ETH``) is never written whole into one field: an array whose
+items carry that field is rebuilt with one entry per asked value (the documented entry for that value when
+there is one, else the documented entries in turn, with the field set to the value); elsewhere the
+documented value stays.
 """
 
 from __future__ import annotations
@@ -61,17 +66,32 @@ def _instruments(items: list[Any], instruments: list[str], asked: Mapping[str, s
     return rebuilt
 
 
+def _listed(asked: Mapping[str, str | bool], key: str) -> list[str]:
+    """The values of a comma-separated ask for ``key`` (other than ``instId``); empty for a single value."""
+    value = asked.get(key)
+    return value.split(",") if key != "instId" and isinstance(value, str) and "," in value else []
+
+
+def _per_value(items: list[Any], key: str, values: list[str]) -> list[Any]:
+    by_value = {item[key]: item for item in items}
+    return [dict(by_value.get(value, items[index % len(items)]), **{key: value}) for index, value in enumerate(values)]
+
+
 def _walk(node: Any, asked: Mapping[str, str | bool], instruments: list[str]) -> Any:
     if isinstance(node, dict):
         out = {key: _walk(value, asked, instruments) for key, value in node.items()}
         for key in ECHOED:
-            if key in out and key in asked and key != "instId":
+            if key in out and key in asked and key != "instId" and not _listed(asked, key):
                 out[key] = _value(asked[key], out[key])
         return out
     if isinstance(node, list):
         items = [_walk(item, asked, instruments) for item in node]
         if instruments and items and all(isinstance(item, dict) and "instId" in item for item in items):
             return _instruments(items, instruments, asked)
+        for key in ECHOED:
+            values = _listed(asked, key)
+            if values and items and all(isinstance(item, dict) and isinstance(item.get(key), str) for item in items):
+                return _per_value(items, key, values)
         return items
     return node
 

@@ -34,6 +34,7 @@ __all__ = [
     "dump_bundle",
     "endpoint_sources",
     "exchange_dirs",
+    "with_base_components",
 ]
 
 BASE_FILE = "_base.yaml"
@@ -200,7 +201,7 @@ def _check_endpoint(path: Path, doc: Document, signing_keys: list[str]) -> None:
             )
 
 
-def _with_base_components(doc: Document, base: Document) -> Document:
+def with_base_components(doc: Document, base: Document) -> Document:
     """``doc`` with every base component it does not define itself, so that it validates on its own."""
     base_components = base.get("components", {})
     if not base_components:
@@ -273,7 +274,7 @@ def bundle_exchange(exchange_dir: Path) -> Document:
     for path in endpoint_files:
         doc = _load(path)
         _check_refs(path, doc)
-        _validate(path, _with_base_components(doc, base))
+        _validate(path, with_base_components(doc, base))
         _check_generator_rules(path, doc)
         _check_endpoint(path, doc, signing_keys)
         method, route, op = _operations(doc)[0]

@@ -1,9 +1,10 @@
 """Bundle the specs and generate one client package per exchange; or check the committed tree for drift.
 
 ``python -m scripts.codegen`` rewrites ``generated/<exchange>_client`` (code, ``operations.py`` and the bundled
-``openapi.yaml``) from ``specs/<exchange>/_base.yaml`` + ``endpoints/*.yaml``. ``--check`` regenerates into a
-clean temporary tree instead and compares it with what is committed, byte for byte, reporting new, missing and
-changed files; it exits 1 on any difference. ``--out DIR`` regenerates into ``DIR`` (used by tests and benchmarks).
+``openapi.yaml``) from ``specs/<exchange>/_base.yaml`` + ``endpoints/*.yaml``, and the README's operations table
+(:mod:`scripts.codegen.readme_table`). ``--check`` regenerates into a clean temporary tree instead and compares it
+with what is committed, byte for byte, reporting new, missing and changed files and a stale README table; it exits
+1 on any difference. ``--out DIR`` regenerates into ``DIR`` (used by tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ._examples import check_examples
 from ._facts import render_facts
 from ._request_constraints import ConstraintError
 from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
 from .operations_table import render_operations_module
+from .readme_table import ReadmeError, render_table, replace_table
 
 __all__ = ["GENERATOR", "compare_trees", "generate_all", "generate_exchange", "main"]
 
@@ -71,6 +75,17 @@ def _format(path: Path) -> None:
     subprocess.run([ruff, "format", *args], check=True)
 
 
+def _naming_the_file(message: str, bundle: dict[str, Any], sources: dict[str, Path]) -> str:
+    """``message`` (which starts with ``METHOD /route``) prefixed with the endpoint file that operation comes from."""
+    for route, item in bundle["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and message.startswith(f"{method.upper()} {route} "):
+                source = sources.get(str(operation.get("operationId")))
+                if source is not None:
+                    return f"{source}: {message}"
+    return message
+
+
 def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     """Bundle one exchange and generate its package under ``out_root``; return the package directory.
 
@@ -82,10 +97,14 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     spec = f"specs/{exchange}"
     bundle = bundle_exchange(exchange_dir)
     text = dump_bundle(bundle, exchange)
-    operations_source = render_operations_module(bundle, spec)
+    sources = endpoint_sources(exchange_dir)
+    try:
+        operations_source = render_operations_module(bundle, spec)
+    except ConstraintError as error:
+        raise ConstraintError(_naming_the_file(str(error), bundle, sources)) from None
     table: dict[str, Any] = {}
     exec(compile(operations_source, f"{exchange}_client/operations.py", "exec"), table)
-    check_examples(bundle, table["OPERATIONS"], endpoint_sources(exchange_dir))
+    check_examples(bundle, table["OPERATIONS"], sources)
     package = out_root / "generated" / f"{exchange}_client"
     if package.exists():
         shutil.rmtree(package)
@@ -113,6 +132,13 @@ def generate_all(specs_root: Path, out_root: Path) -> list[Path]:
     return [generate_exchange(d, out_root) for d in exchange_dirs(specs_root)]
 
 
+def _readme_with_table(repo: Path, packages: list[Path]) -> tuple[str, str]:
+    """(the README as committed, the README with the table the freshly generated ``packages`` give)."""
+    bundles = {p.name.removesuffix("_client"): yaml.safe_load((p / BUNDLE_FILE).read_text()) for p in packages}
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    return readme, replace_table(readme, render_table(bundles), repo / "README.md")
+
+
 def _files(root: Path) -> set[Path]:
     if not root.exists():
         return set()
@@ -137,8 +163,12 @@ def check(repo: Path) -> int:
     """Regenerate into a temporary tree and report drift against ``repo``; return the exit status."""
     with tempfile.TemporaryDirectory(prefix="regen-") as tmp:
         out = Path(tmp)
-        generate_all(repo / "specs", out)
+        packages = generate_all(repo / "specs", out)
         problems = 0
+        committed_readme, fresh_readme = _readme_with_table(repo, packages)
+        if committed_readme != fresh_readme:
+            print(f"drift: the operations table in {repo / 'README.md'} differs from the bundles")
+            problems += 1
         pairs = [(out / "generated", repo / "generated")]
         for fresh, committed in pairs:
             new, missing, changed = compare_trees(fresh, committed)
@@ -151,7 +181,7 @@ def check(repo: Path) -> int:
     if problems:
         print(f"drift check failed: {problems} file(s) differ; run `make generate` and commit the result")
         return 1
-    print("drift check passed: generated/ equals a clean regeneration")
+    print("drift check passed: generated/ and the README's operations table equal a clean regeneration")
     return 0
 
 
@@ -166,9 +196,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             return check(REPO)
         out = args.out or REPO
-        for package in generate_all(REPO / "specs", out):
+        packages = generate_all(REPO / "specs", out)
+        for package in packages:
             print(f"generated {package}")
-    except (BundleError, ConstraintError, GenerationError) as exc:
+        if args.out is None:
+            committed_readme, fresh_readme = _readme_with_table(REPO, packages)
+            if fresh_readme != committed_readme:
+                (REPO / "README.md").write_text(fresh_readme, encoding="utf-8")
+                print(f"updated the operations table in {REPO / 'README.md'}")
+    except (BundleError, ConstraintError, GenerationError, ReadmeError) as exc:
         print(f"generation refused: {exc}", file=sys.stderr)
         return 1
     return 0

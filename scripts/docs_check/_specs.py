@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 import yaml
 
+from scripts.codegen.bundle import BASE_FILE, with_base_components
 from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
 from scripts.docs_check._pages import described_values
 
@@ -311,6 +312,15 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
     return operations
 
 
+def _base(path: Path) -> Document:
+    """The exchange's ``_base.yaml`` (its components serve every endpoint file), or nothing if unreadable."""
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except _READ_ERRORS:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 def load_specs(specs_root: Path) -> tuple[list[PageOperation], list[Unreadable]]:
     """Every operation in ``specs_root/<exchange>/endpoints/*.yaml``, plus the files that could not be read.
 
@@ -320,13 +330,14 @@ def load_specs(specs_root: Path) -> tuple[list[PageOperation], list[Unreadable]]
     problems: list[Unreadable] = []
     for endpoints in sorted(specs_root.glob(f"*/{ENDPOINTS_DIR}")):
         exchange = endpoints.parent.name
+        base = _base(endpoints.parent / BASE_FILE)
         for file in sorted(endpoints.glob("*.yaml")):
             label = file.relative_to(specs_root.parent).as_posix()
             try:
                 doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
                 if not isinstance(doc, dict):
                     raise SpecError("not an OpenAPI document (top level is not a mapping)")
-                operations += spec_operations(doc, exchange, label)
+                operations += spec_operations(with_base_components(doc, base), exchange, label)
             except _READ_ERRORS as exc:
                 problems.append(Unreadable(label, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
     return operations, problems

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from scripts.codegen import generate
-from tests._specs import NAMES, REPO, SPECS, all_operations, bundle_path, load_bundle, operations, resolve, snake
+from tests._specs import NAMES, REPO, all_operations, bundle_path, load_bundle, operations, resolve, snake
 
 OPERATION_IDS = [f"{ex}:{op['operationId']}" for ex, _, _, op in all_operations()]
 
@@ -153,61 +152,3 @@ def test_the_readme_operation_table_matches_the_bundles() -> None:
         for method, route, op in operations(exchange)
     }
     assert rows == expected
-
-
-NEW_ENDPOINT = """
-openapi: 3.1.0
-info: {title: OKX API v5 - account balance, version: "5"}
-paths:
-  /api/v5/account/balance:
-    get:
-      operationId: get_balance
-      tags: [account]
-      summary: Balances of the trading account.
-      externalDocs: {url: "https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-balance"}
-      security: [{apiKey: []}]
-      x-signing: {auth-parameters: []}
-      x-rate-limit: {limit: 10, window-ms: 2000, keyed-on: user, weight: 1}
-      x-read-only: true
-      parameters:
-        - {name: ccy, in: query, required: false, schema: {type: string}}
-      responses:
-        "200":
-          description: Success.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/BalanceResponse"}
-              example: {code: "0", msg: "", data: [{totalEq: "41624.32"}]}
-components:
-  securitySchemes:
-    apiKey: {type: apiKey, in: header, name: OK-ACCESS-KEY}
-  schemas:
-    BalanceResponse:
-      type: object
-      required: [code, msg, data]
-      properties:
-        code: {type: string}
-        msg: {type: string}
-        data:
-          type: array
-          items: {type: object, properties: {totalEq: {type: string, format: decimal}}}
-"""
-
-
-def test_a_sixth_endpoint_takes_one_yaml_file(tmp_path: Path) -> None:
-    specs = tmp_path / "specs"
-    shutil.copytree(SPECS / "okx", specs / "okx")
-    # The copy's security scheme must match the base's exactly, or the bundler refuses it (by design).
-    scheme = load_bundle("okx")["components"]["securitySchemes"]["apiKey"]
-    doc = yaml.safe_load(NEW_ENDPOINT)
-    doc["components"]["securitySchemes"]["apiKey"] = scheme
-    (specs / "okx" / "endpoints" / "account.get_balance.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    package = generate.generate_exchange(specs / "okx", tmp_path / "out")
-    module = package / "api" / "account" / "get_balance.py"
-    assert "def sync_detailed(" in module.read_text()
-    assert "operation_id='get_balance'" in (package / "operations.py").read_text().replace('"', "'")
-    committed = {
-        p.relative_to(REPO / "generated" / "okx_client") for p in (REPO / "generated" / "okx_client").rglob("*")
-    }
-    produced = {p.relative_to(package) for p in package.rglob("*")}
-    assert Path("api/account/get_balance.py") in produced - committed

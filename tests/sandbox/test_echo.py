@@ -99,6 +99,13 @@ def test_binance_has_no_asset_field_to_echo_and_answers_the_example(sbx: Sandbox
             {"data": [{"instId": "ETH", "ccy": "USDT"}]},
             id="instrument-without-quote",
         ),
+        pytest.param(
+            {"data": [{"ccy": "BTC", "maxWd": "124"}, {"ccy": "ETH", "maxWd": "10"}]},
+            {"ccy": "ETH,SOL,BTC"},
+            {"data": [{"ccy": "ETH", "maxWd": "10"}, {"ccy": "SOL", "maxWd": "10"}, {"ccy": "BTC", "maxWd": "124"}]},
+            id="currency-list-one-row-each",
+        ),
+        pytest.param({"ccy": "BTC"}, {"ccy": "BTC,ETH"}, {"ccy": "BTC"}, id="list-never-in-one-field"),
     ],
 )
 def test_reflect_rules(example: Any, asked: dict[str, str | bool], expected: Any) -> None:
