@@ -71,7 +71,6 @@ def sync_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -105,7 +104,6 @@ def sync(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -139,7 +137,6 @@ async def asyncio_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -173,7 +170,6 @@ async def asyncio(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:

@@ -81,7 +81,6 @@ def sync_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -121,7 +120,6 @@ def sync(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -161,7 +159,6 @@ async def asyncio_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -201,7 +198,6 @@ async def asyncio(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:

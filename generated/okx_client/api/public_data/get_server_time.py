@@ -60,7 +60,6 @@ def sync_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -88,7 +87,6 @@ def sync(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -116,7 +114,6 @@ async def asyncio_detailed(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
@@ -144,7 +141,6 @@ async def asyncio(
         nothing else. With a plain generated client:
         errors.UnexpectedStatus: any status other than the documented success.
         errors.UnexpectedResponse: a success body that is not the documented one.
-        errors.InvalidArgumentError: a float given for a decimal parameter.
         httpx.HTTPError: the request failed in transport (httpx.TimeoutException after Client.timeout).
 
     Returns:
