@@ -8,7 +8,8 @@ without leading zeros, as exchanges write them). Then:
 - every spec-valid body passes the shape check, and the generated model reads it and writes it back exactly
   (``from_dict(body).to_dict() == body``, decimals as the same strings);
 - a body with one value replaced by arbitrary JSON, or an unknown field added, either fails the check with
-  ``ShapeMismatch``, or, if it passes, still parses: the check accepting a body implies the generated code cannot fail on it.
+  ``ShapeMismatch``, or, if it passes, still parses: the check accepting a body implies the generated code cannot
+  fail on it.
 """
 
 from __future__ import annotations
