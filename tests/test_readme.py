@@ -41,6 +41,8 @@ RUN_BY: Final = {
     ("Adding an endpoint", 2): "tests/codegen/test_adding_an_endpoint.py",
     ("Adding an endpoint", 3): "tests/codegen/test_adding_an_endpoint.py",
     ("Adding an endpoint", 4): "test_the_check_docs_command_runs_as_written",
+    ("Internals", 0): "test_the_validation_message_is_the_one_raised",
+    ("Internals", 1): "test_python_blocks_run_against_the_sandbox",
 }
 
 PYTHON_BLOCKS: Final = sorted(
@@ -138,3 +140,13 @@ def test_the_quickstart_runs_as_written_from_the_installed_distribution(
     result = installed.run("bash", "-c", script, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.endswith(output.text)
+
+
+def test_the_validation_message_is_the_one_raised(sbx: Sandbox) -> None:
+    from auth_plugins import InvalidParameterError
+    from okx_client.api.account import get_max_loan
+    from tests._exchanges import EXCHANGES as FACTS
+
+    with FACTS["okx"].client(sbx) as client, pytest.raises(InvalidParameterError) as caught:
+        get_max_loan.sync(client=client, mgn_mode="cross", inst_id="A-B,C-D,E-F,G-H,I-J,K-L")
+    assert f"{type(caught.value).__name__}: {caught.value}" == block("Internals", 0).text.strip()

@@ -11,8 +11,8 @@ __all__ = ["TARGETS", "render", "targets", "write_json"]
 TARGETS: Final = {
     "per_call_hmac": 1.05,
     "per_call_ed25519": 1.10,
-    "fanout": 0.90,
-    "import_ms": 30.0,
+    "fanout": 0.95,
+    "import_ms": 20.0,
     "generation_s": 2.0,
     "generation_loglog_slope": 1.10,
 }
