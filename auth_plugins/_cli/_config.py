@@ -72,7 +72,8 @@ class Configured:
 
 def _missing(exchange: str, environ: Mapping[str, str]) -> tuple[str, ...]:
     groups = _KEY_VARIABLES[exchange]
-    return tuple(" or ".join(group) for group in groups if not any(optional(name, environ) for name in group))
+    missing = [group for group in groups if not any(optional(name, environ) for name in group)]
+    return tuple(group[0] + "".join(f" (or {name})" for name in group[1:]) for group in missing)
 
 
 def _on_this_host(url: str) -> bool:

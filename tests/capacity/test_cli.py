@@ -95,12 +95,12 @@ def test_exchanges_without_keys_are_skipped_with_the_variables_named(
     installed: InstalledDistribution, tmp_path: Path, sbx: Sandbox
 ) -> None:
     answer_everything(sbx)
-    env = _env(sbx, BINANCE_API_KEY="", OKX_PASSPHRASE="")
+    env = _env(sbx, BINANCE_API_SECRET="", OKX_API_KEY="", OKX_PASSPHRASE="")
     result = _run(installed, tmp_path, "max-borrow", "BTC", "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        f"{SCRIPT}: binance skipped: BINANCE_API_KEY is not set",
-        f"{SCRIPT}: okx skipped: OKX_PASSPHRASE is not set",
+        f"{SCRIPT}: binance skipped: BINANCE_API_SECRET (or BINANCE_PRIVATE_KEY_FILE) is not set",
+        f"{SCRIPT}: okx skipped: OKX_API_KEY and OKX_PASSPHRASE are not set",
     ]
     assert json.loads(result.stdout) == [JSON_ROWS[0]]
     assert [record.operation_id for record in _all_requests(sbx)] == ["get_max_borrow_quantity"]

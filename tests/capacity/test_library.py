@@ -26,7 +26,7 @@ from auth_plugins import (
 )
 from auth_plugins._operation import OperationInfo
 from auth_plugins.capacity import Capacity, amax_withdrawal, max_borrow, max_withdrawal
-from auth_plugins.sandbox import Sandbox
+from auth_plugins.sandbox import ExchangeSandbox, Sandbox
 from tests._exchanges import EXCHANGES, FAST, MODES, NAMES
 from tests.capacity._helpers import EXPECTED, answer_everything, ask, figures, params, sandbox_clients
 
@@ -192,15 +192,15 @@ def test_the_sync_twin_works_inside_a_running_event_loop(sbx: Sandbox) -> None:
     assert figures(asyncio.run(inside_a_loop())) == EXPECTED
 
 
-def test_the_clients_own_rate_limits_still_apply(sbx: Sandbox) -> None:
-    # OKX documents 5 flexible-loan requests per 2 s per user; the sandbox enforces it and the client keeps to it.
-    sbx.enforce_rate_limits = True
-    client = EXCHANGES["okx"].client(sbx, rate_limit=True)
-    with client:
+def test_the_clients_own_rate_limits_still_apply(exchange_sandbox: ExchangeSandbox) -> None:
+    # OKX documents 5 flexible-loan requests per 2 s per user; the sandbox enforces it and the client keeps to it
+    # (waiting, not answered 429). The plugin's fixture: it turns enforcement off again for the next test.
+    exchange_sandbox.enforce_rate_limits = True
+    with exchange_sandbox.client("okx", rate_limit=True) as client:
         results = [result for _ in range(6) for result in max_borrow("BTC", okx=client)]
     assert all(result.ok for result in results), results
-    assert sbx.rate_limited("okx") == 0
-    assert len(sbx.requests("okx")) == 12
+    assert exchange_sandbox.sandbox.rate_limited("okx") == 0
+    assert len(exchange_sandbox.requests) == 12
 
 
 def test_a_rate_limited_venue_reports_it(sbx: Sandbox) -> None:
