@@ -5,7 +5,10 @@ builds one client per exchange with the public factories (``auth_plugins.<exchan
 sandbox's throwaway keys, calls each operation once with the spec's example arguments through
 the generated ``sync_detailed``, and prints: exchange, operation, HTTP status, whether the sandbox verified the
 signature, and the result's key fields. The exit status is 0 only if every call answered 200 and the sandbox
-verified every signature (public operations, such as server time, go out unsigned).
+verified every signature (public operations, such as server time, go out unsigned). The last step is the
+cross-exchange view: ``auth_plugins.capacity.max_borrow`` asks every exchange at once how much BTC the account
+can borrow (Binance's isolated BTCUSDT pair too), one row per venue and product, as ``exchange-clients
+max-borrow`` prints it; every venue must answer.
 
 ``python -m scripts.demo --live`` calls the real exchanges instead, with each exchange's keys read from the
 environment by ``client_from_env()``: ``BACKPACK_API_SECRET``; ``BINANCE_API_KEY`` and
@@ -13,12 +16,13 @@ environment by ``client_from_env()``: ``BACKPACK_API_SECRET``; ``BINANCE_API_KEY
 ``OKX_PASSPHRASE`` (and ``OKX_DEMO=1`` for demo trading). ``<EXCHANGE>_BASE_URL`` overrides the host. An
 exchange whose variables are missing is skipped with a note naming the variable. Every operation only reads,
 but the calls are real, signed requests on your account: never run this in CI. The exit status is 0 only if
-at least one exchange was configured and every call it made succeeded.
+at least one exchange was configured and every call it made succeeded (the cross-exchange view included).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
@@ -29,6 +33,8 @@ from typing import Any, Final
 
 from auth_plugins import backpack, binance, okx
 from auth_plugins._generated import sample_arguments
+from auth_plugins.capacity import Capacity, max_borrow
+from auth_plugins.capacity._table import render_table as render_capacity
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
 
 __all__ = ["Row", "main", "render_table"]
@@ -158,19 +164,15 @@ def _sandbox_clients(sandbox: Sandbox) -> dict[str, Any]:
     }
 
 
-def _sandbox_rows() -> list[Row]:
-    """Start the sandbox, call every operation of every exchange, and return one row per call."""
-    # The sandbox's HTTP server would log every request to stderr; the table says it all.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+def _sandbox_rows(sandbox: Sandbox, clients: dict[str, Any]) -> list[Row]:
+    """Call every operation of every exchange on the sandbox; one row per call."""
     rows = []
-    with Sandbox() as sandbox:
-        for exchange, client in _sandbox_clients(sandbox).items():
-            with client:
-                for operation in _operations(exchange):
-                    before = len(sandbox.requests(exchange))
-                    http, result, ok = _call(exchange, operation, client)
-                    signature, verified = _signature_verdict(operation, sandbox.requests(exchange)[before:])
-                    rows.append(Row(exchange, operation.operation_id, http, signature, result, ok and verified))
+    for exchange, client in clients.items():
+        for operation in _operations(exchange):
+            before = len(sandbox.requests(exchange))
+            http, result, ok = _call(exchange, operation, client)
+            signature, verified = _signature_verdict(operation, sandbox.requests(exchange)[before:])
+            rows.append(Row(exchange, operation.operation_id, http, signature, result, ok and verified))
     return rows
 
 
@@ -181,21 +183,41 @@ _FACTORIES: Final[dict[str, Callable[[], Any]]] = {
 }
 
 
-def _live_rows(notes: list[str]) -> list[Row]:
-    """Call every operation on the real exchanges whose keys are in the environment; append skips to ``notes``."""
-    rows = []
+def _live_clients(notes: list[str]) -> dict[str, Any]:
+    """Clients of the real exchanges whose keys are in the environment; append skips to ``notes``."""
+    clients = {}
     for exchange in EXCHANGES:
         try:
-            client = _FACTORIES[exchange]()
+            clients[exchange] = _FACTORIES[exchange]()
         except (ValueError, OSError) as error:  # the message names the variable or the file, never a value
             notes.append(f"{exchange}: skipped, {error}")
-            continue
-        with client:
-            for operation in _operations(exchange):
-                http, result, ok = _call(exchange, operation, client)
-                signature = ("accepted" if ok else "-") if operation.signed else "public"
-                rows.append(Row(exchange, operation.operation_id, http, signature, result, ok))
+    return clients
+
+
+def _live_rows(clients: dict[str, Any]) -> list[Row]:
+    """Call every operation on the real exchanges; one row per call."""
+    rows = []
+    for exchange, client in clients.items():
+        for operation in _operations(exchange):
+            http, result, ok = _call(exchange, operation, client)
+            signature = ("accepted" if ok else "-") if operation.signed else "public"
+            rows.append(Row(exchange, operation.operation_id, http, signature, result, ok))
     return rows
+
+
+CAPACITY_ASSET: Final = "BTC"
+CAPACITY_PAIR: Final = "BTCUSDT"
+
+
+def _capacity(clients: dict[str, Any]) -> tuple[Capacity, ...]:
+    """The cross-exchange view: every configured exchange asked at once how much BTC the account can borrow."""
+    return max_borrow(
+        CAPACITY_ASSET,
+        backpack=clients.get("backpack"),
+        binance=clients.get("binance"),
+        okx=clients.get("okx"),
+        isolated_symbol=CAPACITY_PAIR if "binance" in clients else None,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,28 +232,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     notes: list[str] = []
-    if args.live:
-        print("Live exchanges, keys from the environment.\n")
-        rows = _live_rows(notes)
-    else:
-        print("Sandbox exchange on 127.0.0.1, throwaway keys; signatures checked by the sandbox.\n")
-        rows = _sandbox_rows()
-    if rows:
-        print(render_table(rows))
-    for note in notes:
-        print(note)
-    if not rows:
-        print("\nNo exchange has its keys in the environment; nothing was called.")
-        return 1
-    succeeded = sum(row.ok for row in rows)
-    signed = [row for row in rows if row.signature != "public"]
-    verb = "verified" if not args.live else "accepted"
-    print(
-        f"\n{succeeded} of {len(rows)} calls succeeded; "
-        f"{sum(row.ok for row in signed)} of {len(signed)} signatures {verb}, "
-        f"{len(rows) - len(signed)} public calls unsigned."
-    )
-    return 0 if succeeded == len(rows) else 1
+    with contextlib.ExitStack() as stack:
+        if args.live:
+            print("Live exchanges, keys from the environment.\n")
+            clients = _live_clients(notes)
+            for client in clients.values():
+                stack.enter_context(client)
+            rows = _live_rows(clients)
+        else:
+            print("Sandbox exchange on 127.0.0.1, throwaway keys; signatures checked by the sandbox.\n")
+            # The sandbox's HTTP server would log every request to stderr; the table says it all.
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            sandbox = stack.enter_context(Sandbox())
+            clients = _sandbox_clients(sandbox)
+            for client in clients.values():
+                stack.enter_context(client)
+            rows = _sandbox_rows(sandbox, clients)
+        if rows:
+            print(render_table(rows))
+        for note in notes:
+            print(note)
+        if not rows:
+            print("\nNo exchange has its keys in the environment; nothing was called.")
+            return 1
+        succeeded = sum(row.ok for row in rows)
+        signed = [row for row in rows if row.signature != "public"]
+        verb = "verified" if not args.live else "accepted"
+        print(
+            f"\n{succeeded} of {len(rows)} calls succeeded; "
+            f"{sum(row.ok for row in signed)} of {len(signed)} signatures {verb}, "
+            f"{len(rows) - len(signed)} public calls unsigned."
+        )
+        print(
+            f"\nHow much {CAPACITY_ASSET} the account can borrow, every exchange asked at once "
+            "(auth_plugins.capacity):\n"
+        )
+        capacity = _capacity(clients)
+        print(render_capacity(capacity))
+    answered = sum(result.ok for result in capacity)
+    print(f"\n{answered} of {len(capacity)} venues answered.")
+    return 0 if succeeded == len(rows) and answered == len(capacity) else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -59,13 +60,15 @@ class InstalledDistribution:
         env["VIRTUAL_ENV"] = str(self.venv)
         return env
 
-    def run(self, *argv: str | Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str | Path, cwd: Path, timeout: float = 120, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` (a venv program first: ``self.python``, ``self.script(...)``) in ``cwd`` with
-        :meth:`env`; never raises for a non-zero exit status."""
+        :meth:`env` plus ``env`` (e.g. exchange credentials); never raises for a non-zero exit status."""
         return subprocess.run(
             [str(arg) for arg in argv],
             cwd=cwd,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,

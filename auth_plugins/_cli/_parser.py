@@ -1,0 +1,136 @@
+"""The command line of ``exchange-clients``: its subcommands, options and complete ``--help`` texts."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Final
+
+__all__ = ["EXCHANGE_NAMES", "PROG", "build_parser"]
+
+PROG: Final = "exchange-clients"
+EXCHANGE_NAMES: Final = ("backpack", "binance", "okx")
+
+_ENVIRONMENT: Final = """\
+environment (what auth_plugins.<exchange>.client_from_env reads; values are never printed):
+  Backpack  BACKPACK_API_SECRET (base64 ED25519 seed; BACKPACK_API_KEY, if set, is checked against it)
+  Binance   BINANCE_API_KEY, and BINANCE_API_SECRET (HMAC) or BINANCE_PRIVATE_KEY_FILE (Ed25519 PEM file)
+  OKX       OKX_API_KEY, OKX_API_SECRET and OKX_PASSPHRASE; OKX_DEMO=1 for demo trading
+  all       <EXCHANGE>_BASE_URL: another host (a testnet, a proxy, the sandbox; default: production)
+            EXCHANGE_CLIENTS_RATE_LIMIT: 1 (default), 0, or a Redis URL for a budget shared by processes
+  An exchange whose key variables are missing is skipped, with a line naming them.
+"""
+
+_EXIT: Final = """\
+exit status:
+  0  every configured venue answered
+  1  at least one venue failed (its row says why; the others still answered)
+  2  a usage error, a malformed variable, a refused configuration, or no exchange configured
+"""
+
+_SAFETY: Final = """\
+safety: only read-only operations are called, nothing is ever placed, moved or withdrawn. The sandbox's public
+throwaway keys are only ever sent to the sandbox (127.0.0.1): with a real exchange's base URL they are refused.
+No key, secret or signature is printed, with -v or -vv either.
+"""
+
+_BORROW: Final = """\
+venues and products:
+  backpack  margin           max borrow quantity (GET /api/v1/account/limits/borrow)
+  binance   cross-margin     max borrowable, limit = borrowLimit (GET /sapi/v1/margin/maxBorrowable)
+  binance   isolated-margin  the same for --isolated-symbol's pair
+  okx       margin           trading-account max loan, mgnMode=cross&ccy=ASSET (GET /api/v5/account/max-loan)
+  okx       flexible-loan    flexible loan max loan, limit = remainingQuota
+                             (POST /api/v5/finance/flexible-loan/max-loan, which only reads)
+
+output: an aligned table of exact decimal amounts, or with --json an array of objects with exchange, product,
+asset, symbol, amount and limit (exact decimal strings or null), operation and error (null, or class, status,
+code and message). Skipped exchanges and -v lines go to standard error.
+
+examples:
+  exchange-clients max-borrow BTC --sandbox
+  exchange-clients max-borrow USDT --exchange binance --exchange okx --json
+  exchange-clients max-borrow BTC --isolated-symbol BTCUSDT
+"""
+
+_WITHDRAWAL: Final = """\
+venue: backpack withdrawal, max withdrawal quantity (GET /api/v1/account/limits/withdrawal); both flags are sent.
+
+examples:
+  exchange-clients max-withdrawal USDC --sandbox
+  exchange-clients max-withdrawal USDC --auto-borrow --auto-lend-redeem --json
+"""
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print a JSON array instead of the table")
+    common.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against a fresh built-in sandbox exchange on 127.0.0.1 with its throwaway keys, ignoring the "
+        "environment (needs the sandbox extra: pip install 'exchange-clients[sandbox]')",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="say what is configured and done on standard error; -vv adds the clients' debug log (never secrets)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``exchange-clients`` parser. ``sandbox`` is listed for ``--help``; its arguments are the standalone
+    sandbox server's, so ``main`` hands them to it unparsed."""
+    text = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        formatter_class=text,
+        description="How much the account can borrow or withdraw right now, on Backpack, Binance and OKX at\n"
+        "once, from the exchanges' read-only endpoints; and the built-in sandbox exchange to try it on.",
+        epilog=f"{_ENVIRONMENT}\n{_EXIT}\n{_SAFETY}\nSee '{PROG} <command> --help' for each command.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>", title="commands")
+    common = _common()
+    borrow = commands.add_parser(
+        "max-borrow",
+        parents=[common],
+        formatter_class=text,
+        help="how much of ASSET each configured exchange lets the account borrow now",
+        description="How much of ASSET the account can borrow now on every configured exchange, asked at once:\n"
+        "one row per venue and product.",
+        epilog=f"{_BORROW}\n{_ENVIRONMENT}\n{_EXIT}\n{_SAFETY}",
+    )
+    borrow.add_argument("asset", metavar="ASSET", help="the currency to borrow, e.g. BTC (upper-cased)")
+    borrow.add_argument(
+        "--exchange",
+        action="append",
+        choices=EXCHANGE_NAMES,
+        metavar="NAME",
+        help=f"ask only this exchange ({', '.join(EXCHANGE_NAMES)}); repeat for several (default: every "
+        "configured one)",
+    )
+    borrow.add_argument(
+        "--isolated-symbol",
+        metavar="SYMBOL",
+        help="also ask Binance's isolated margin for this pair, e.g. BTCUSDT (upper-cased)",
+    )
+    withdrawal = commands.add_parser(
+        "max-withdrawal",
+        parents=[common],
+        formatter_class=text,
+        help="how much of ASSET Backpack lets the account withdraw now",
+        description="How much of ASSET the account can withdraw from Backpack now.",
+        epilog=f"{_WITHDRAWAL}\n{_ENVIRONMENT}\n{_EXIT}\n{_SAFETY}",
+    )
+    withdrawal.add_argument("asset", metavar="ASSET", help="the currency to withdraw, e.g. USDC (upper-cased)")
+    withdrawal.add_argument("--auto-borrow", action="store_true", help="count what auto borrow would add")
+    withdrawal.add_argument("--auto-lend-redeem", action="store_true", help="count what redeeming lent funds would add")
+    commands.add_parser(
+        "sandbox",
+        add_help=False,
+        help="serve the built-in sandbox exchange and print export lines for its throwaway keys "
+        f"(as python -m auth_plugins.sandbox; '{PROG} sandbox --help' for its options; needs the sandbox extra)",
+    )
+    return parser
