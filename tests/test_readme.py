@@ -143,8 +143,9 @@ def test_the_quickstart_runs_as_written_from_the_installed_distribution(
 
 
 def test_the_validation_message_is_the_one_raised(sbx: Sandbox) -> None:
-    from auth_plugins import InvalidParameterError
     from okx_client.api.account import get_max_loan
+
+    from auth_plugins import InvalidParameterError
     from tests._exchanges import EXCHANGES as FACTS
 
     with FACTS["okx"].client(sbx) as client, pytest.raises(InvalidParameterError) as caught:
