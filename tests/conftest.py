@@ -1,28 +1,24 @@
-"""Shared fixtures: the sandbox exchange, over real HTTP on 127.0.0.1."""
-
-from collections.abc import Iterator
+"""Shared fixtures: the sandbox exchange, over real HTTP on 127.0.0.1, from the shipped pytest plugin."""
 
 import pytest
 
-from auth_plugins.sandbox import Sandbox
+from auth_plugins.sandbox import ExchangeSandbox, Sandbox
 from tests._exchanges import EXCHANGES, NAMES, Exchange
 from tests._installed import InstalledDistribution, install_distribution
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    """One sandbox for the whole run, rate limits off. Tests should use ``sbx``, which resets it."""
-    with Sandbox() as instance:
-        yield instance
+def sandbox(_exchange_sandbox_session: ExchangeSandbox) -> Sandbox:
+    """The session's sandbox exchange: the one the shipped ``exchange_sandbox`` fixture runs (see
+    auth_plugins/sandbox/_pytest_plugin.py), as the lower-level :class:`Sandbox`. Tests should use ``sbx``."""
+    return _exchange_sandbox_session.sandbox
 
 
 @pytest.fixture
-def sbx(sandbox: Sandbox) -> Iterator[Sandbox]:
-    """The session sandbox, reset for this test; fails the test if any answer it sent broke the spec."""
-    sandbox.reset()
-    yield sandbox
-    violations = sandbox.violations
-    assert not violations, "the sandbox sent responses that break the spec:\n" + "\n".join(map(str, violations))
+def sbx(exchange_sandbox: ExchangeSandbox) -> Sandbox:
+    """The sandbox as the shipped ``exchange_sandbox`` fixture hands it over: reset for this test (rate limits
+    off), and the test fails if any answer it sent broke the spec."""
+    return exchange_sandbox.sandbox
 
 
 @pytest.fixture(params=NAMES)
