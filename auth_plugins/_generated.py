@@ -15,6 +15,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any, get_args
 
+from auth_plugins._decimals import DECIMAL_FORMATS
 from auth_plugins._operation import OperationInfo
 
 __all__ = ["endpoint", "operations", "sample_arguments", "server_url"]
@@ -64,6 +65,6 @@ def sample_arguments(package: str, operation: OperationInfo) -> dict[str, Any]:
             arguments["body"] = model.from_dict(value) if model is not None else value
             continue
         param = params[name]
-        decimal = param.format in ("decimal", "decimal-or-empty") and isinstance(value, str)
+        decimal = param.format in DECIMAL_FORMATS and isinstance(value, str)
         arguments[param.python_name] = Decimal(value) if decimal else value
     return arguments

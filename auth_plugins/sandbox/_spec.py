@@ -12,7 +12,7 @@ from typing import Any, Final
 import yaml
 from openapi_core import OpenAPI
 
-from ._refs import follow
+from auth_plugins._openapi import follow
 
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._examples import check_examples
 from ._facts import render_facts
-from ._request_constraints import ConstraintError
+from ._schemas import ConstraintError
 from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
 from .operations_table import render_operations_module
 
