@@ -17,6 +17,7 @@ from auth_plugins._openapi import follow
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 
 EXCHANGES: Final = ("backpack", "binance", "okx")
+"""The exchanges the sandbox serves, each from its bundle ``<exchange>_client/openapi.yaml``."""
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch")
 
 # The signature itself is a request parameter on Binance but is not an auth-parameter in the spec (the
