@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from auth_plugins._clock import Clock, system_clock
+from auth_plugins._generated import instructions
 from auth_plugins._keys import decode_ed25519_seed_b64, mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -58,9 +59,7 @@ class BackpackAuth(Unpicklable, httpx.Auth):
         if isinstance(window_ms, bool) or not isinstance(window_ms, int) or not 1 <= window_ms <= MAX_WINDOW_MS:
             raise ValueError(f"window_ms must be an integer in 1..{MAX_WINDOW_MS}")
         if routes is None:
-            from backpack_client.operations import INSTRUCTIONS
-
-            routes = INSTRUCTIONS
+            routes = instructions("backpack_client")
         self._instructions = _normalise_instructions(routes)
         try:
             seed = decode_ed25519_seed_b64(api_secret)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from auth_plugins._clock import Clock, system_clock
+from auth_plugins._generated import signed_routes
 from auth_plugins._keys import load_ed25519_pkcs8_pem, mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -91,9 +92,7 @@ class BinanceAuth(Unpicklable, httpx.Auth):
         self._clock: Clock = clock if clock is not None else system_clock
         self.offset_ms: int = 0
         if routes is None:
-            from binance_client.operations import OPERATIONS
-
-            routes = {(op.method, op.path): op.signed for op in OPERATIONS}
+            routes = signed_routes("binance_client")
         self._routes = normalise(routes)
 
     @property

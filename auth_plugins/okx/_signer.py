@@ -9,6 +9,7 @@ from collections.abc import Generator, Mapping
 import httpx
 
 from auth_plugins._clock import Clock, system_clock
+from auth_plugins._generated import signed_routes
 from auth_plugins._keys import mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -58,9 +59,7 @@ class OkxAuth(Unpicklable, httpx.Auth):
         self._clock: Clock = clock if clock is not None else system_clock
         self.offset_ms: int = 0
         if routes is None:
-            from okx_client.operations import OPERATIONS
-
-            routes = {(op.method, op.path): op.signed for op in OPERATIONS}
+            routes = signed_routes("okx_client")
         self._routes = normalise(routes)
 
     @property

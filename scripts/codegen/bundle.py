@@ -22,6 +22,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from auth_plugins._generated import BUNDLE_FILE
 from auth_plugins._openapi import RefError, pointer
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 BASE_FILE = "_base.yaml"
-BUNDLE_FILE = "openapi.yaml"
 ENDPOINTS_DIR = "endpoints"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TOP_LEVEL_ORDER = ("openapi", "info", "externalDocs", "servers", "tags", "paths", "components")
