@@ -15,81 +15,31 @@ from typing import Final
 
 import pytest
 
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ERRORS: Final = """
+    APIError AuthenticationError BadRequestError ConfigurationError ConnectError ExchangeError
+    InvalidParameterError RateLimitError RequestTimeoutError ResponseError ServerError ServiceUnavailableError
+    SharedBudgetError TimestampError TransportError UnknownOperationError UsageError
+"""
 PUBLIC: Final[dict[str, frozenset[str]]] = {
-    "auth_plugins": frozenset(
-        {
-            "RATE_LIMIT_ENV",
-            "APIError",
-            "AuthenticationError",
-            "BadRequestError",
-            "ClientOptions",
-            "ConfigurationError",
-            "ConnectError",
-            "ExchangeError",
-            "InvalidParameterError",
-            "RateLimitError",
-            "RedactingFilter",
-            "RedisRateLimit",
-            "RequestGate",
-            "RequestTimeoutError",
-            "ResponseError",
-            "RetryPolicy",
-            "ServerError",
-            "ServiceUnavailableError",
-            "SharedBudgetError",
-            "TimestampError",
-            "TransportError",
-            "UnknownOperationError",
-            "UsageError",
-            "aresync_clock",
-            "resync_clock",
-        }
+    "auth_plugins": _names(
+        _ERRORS + "RATE_LIMIT_ENV ClientOptions RedactingFilter RedisRateLimit RequestGate RetryPolicy"
+        " aresync_clock resync_clock"
     ),
-    "auth_plugins.errors": frozenset(
-        {
-            "BODY_EXCERPT_CHARS",
-            "APIError",
-            "AuthenticationError",
-            "BadRequestError",
-            "ConfigurationError",
-            "ConnectError",
-            "ExchangeError",
-            "InvalidParameterError",
-            "RateLimitError",
-            "RequestTimeoutError",
-            "ResponseError",
-            "ServerError",
-            "ServiceUnavailableError",
-            "SharedBudgetError",
-            "TimestampError",
-            "TransportError",
-            "UnknownOperationError",
-            "UsageError",
-        }
-    ),
-    "auth_plugins.backpack": frozenset({"BackpackAuth", "client_from_env", "make_client"}),
-    "auth_plugins.binance": frozenset({"BinanceAuth", "client_from_env", "make_client"}),
-    "auth_plugins.okx": frozenset({"OkxAuth", "client_from_env", "make_client"}),
-    "auth_plugins.sandbox": frozenset(
-        {
-            "BACKPACK_CREDENTIALS",
-            "BINANCE_CREDENTIALS",
-            "EXCHANGES",
-            "OKX_CREDENTIALS",
-            "BackpackCredentials",
-            "BinanceCredentials",
-            "BinanceKeyType",
-            "ExchangeSandbox",
-            "OkxCredentials",
-            "RequestRecord",
-            "Sandbox",
-            "SandboxRequest",
-            "Violation",
-            "client_env",
-            "env_assignments",
-            "main",
-            "write_binance_key_file",
-        }
+    "auth_plugins.errors": _names(_ERRORS + "BODY_EXCERPT_CHARS"),
+    "auth_plugins.backpack": _names("BackpackAuth client_from_env make_client"),
+    "auth_plugins.binance": _names("BinanceAuth client_from_env make_client"),
+    "auth_plugins.okx": _names("OkxAuth client_from_env make_client"),
+    "auth_plugins.sandbox": _names(
+        """
+        BACKPACK_CREDENTIALS BINANCE_CREDENTIALS EXCHANGES OKX_CREDENTIALS BackpackCredentials BinanceCredentials
+        BinanceKeyType ExchangeSandbox OkxCredentials RequestRecord Sandbox SandboxRequest Violation client_env
+        env_assignments main write_binance_key_file
+        """
     ),
 }
 
