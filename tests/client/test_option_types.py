@@ -47,15 +47,8 @@ def _mypy(folder: Path, *scripts: Path) -> dict[str, list[str]]:
     """Run the venv's mypy --strict on ``scripts`` from ``folder`` with no config of ours; errors per file name."""
     env = {name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "MYPYPATH")}
     command = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(folder / ".cache")]
-    result = subprocess.run(
-        [*command, *(script.name for script in scripts)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    arguments = [*command, *(script.name for script in scripts)]
+    result = subprocess.run(arguments, cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     errors: dict[str, list[str]] = {script.name: [] for script in scripts}
     for line in result.stdout.splitlines():
