@@ -18,7 +18,18 @@ from typing import Any, Final
 
 import httpx
 
-from auth_plugins._attempts import Exchange, Failed, Gate, Pipeline, Resync, Send, Sleep, apply_server_time, attempts
+from auth_plugins._attempts import (
+    Exchange,
+    Failed,
+    Gate,
+    Pipeline,
+    Resync,
+    Send,
+    Sleep,
+    Step,
+    apply_server_time,
+    attempts,
+)
 from auth_plugins._body import ACCEPT_ENCODING, BodyReader, BodyTooLarge, UnsupportedEncoding
 from auth_plugins._deadline import start_deadline, stop_deadline
 from auth_plugins._redaction import activate, deactivate
@@ -105,6 +116,32 @@ def _received(pipeline: Pipeline, request: httpx.Request, response: httpx.Respon
     return Exchange(_checked(request, response, body), sent, received)
 
 
+class _Run:
+    """One call through the attempt loop, as both drivers run it: its operation (looked up before anything else:
+    an unknown route is refused unsent), this client's redactor active for the call, and the loop itself.
+    :meth:`advance` hands the loop an outcome and returns its next step, or the :class:`Exchange` it ended with;
+    :meth:`close` ends the loop and the redactor's turn, whatever happened."""
+
+    __slots__ = ("_token", "loop", "operation", "pipeline")
+
+    def __init__(self, pipeline: Pipeline, request: httpx.Request) -> None:
+        self.pipeline = pipeline
+        self.operation = lookup(pipeline.profile.routes, request, pipeline.profile.name)
+        self._token = activate(pipeline.redactor)
+        self.loop = attempts(pipeline, self.operation, request)
+
+    def advance(self, outcome: Any) -> Step | Exchange:
+        try:
+            return self.loop.send(outcome)
+        except StopIteration as done:
+            result: Exchange = done.value
+            return result
+
+    def close(self) -> None:
+        self.loop.close()
+        deactivate(self._token)
+
+
 class SyncPipelineClient(Unpicklable, httpx.Client):
     """An ``httpx.Client`` whose requests run the pipeline (see the module docstring). Every response it returns is
     a documented, checked success with its body read; every failure is an
@@ -131,35 +168,31 @@ class SyncPipelineClient(Unpicklable, httpx.Client):
         return apply_server_time(self.pipeline, self._call(_build(self, method, path, {})))
 
     def _call(self, request: httpx.Request) -> Exchange:
-        pipeline = self.pipeline
-        operation = lookup(pipeline.profile.routes, request, pipeline.profile.name)
-        token = activate(pipeline.redactor)
-        loop = attempts(pipeline, operation, request)
+        run = _Run(self.pipeline, request)
         try:
-            step = next(loop)
-            while True:
-                if type(step) is Gate:
-                    for gate in pipeline.gates:
-                        gate.before_send(operation, step.request)
-                    step = loop.send(None)
-                elif type(step) is Send:
-                    step = loop.send(self._exchange(step.request))
+            step = run.advance(None)
+            while type(step) is not Exchange:
+                if type(step) is Send:
+                    step = run.advance(self._exchange(step.request))
+                elif type(step) is Gate:
+                    for gate in run.pipeline.gates:
+                        gate.before_send(run.operation, step.request)
+                    step = run.advance(None)
                 elif type(step) is Sleep:
                     time.sleep(step.seconds)
-                    step = loop.send(None)
+                    step = run.advance(None)
                 else:
                     assert type(step) is Resync
-                    try:
-                        outcome: int | Failed = self.resync_clock()
-                    except ExchangeError as error:
-                        outcome = Failed(error)
-                    step = loop.send(outcome)
-        except StopIteration as done:
-            result: Exchange = done.value
-            return result
+                    step = run.advance(self._resynced())
+            return step
         finally:
-            loop.close()
-            deactivate(token)
+            run.close()
+
+    def _resynced(self) -> int | Failed:
+        try:
+            return self.resync_clock()
+        except ExchangeError as error:
+            return Failed(error)
 
     def _exchange(self, request: httpx.Request) -> Exchange | Failed:
         pipeline = self.pipeline
@@ -210,35 +243,31 @@ class AsyncPipelineClient(Unpicklable, httpx.AsyncClient):
     async def _call(self, request: httpx.Request) -> Exchange:
         import asyncio  # here, not at the top: ~15 ms of import that sync-only users should not pay
 
-        pipeline = self.pipeline
-        operation = lookup(pipeline.profile.routes, request, pipeline.profile.name)
-        token = activate(pipeline.redactor)
-        loop = attempts(pipeline, operation, request)
+        run = _Run(self.pipeline, request)
         try:
-            step = next(loop)
-            while True:
-                if type(step) is Gate:
-                    for gate in pipeline.gates:
-                        await gate.abefore_send(operation, step.request)
-                    step = loop.send(None)
-                elif type(step) is Send:
-                    step = loop.send(await self._exchange(step.request))
+            step = run.advance(None)
+            while type(step) is not Exchange:
+                if type(step) is Send:
+                    step = run.advance(await self._exchange(step.request))
+                elif type(step) is Gate:
+                    for gate in run.pipeline.gates:
+                        await gate.abefore_send(run.operation, step.request)
+                    step = run.advance(None)
                 elif type(step) is Sleep:
                     await asyncio.sleep(step.seconds)
-                    step = loop.send(None)
+                    step = run.advance(None)
                 else:
                     assert type(step) is Resync
-                    try:
-                        outcome: int | Failed = await self.resync_clock()
-                    except ExchangeError as error:
-                        outcome = Failed(error)
-                    step = loop.send(outcome)
-        except StopIteration as done:
-            result: Exchange = done.value
-            return result
+                    step = run.advance(await self._resynced())
+            return step
         finally:
-            loop.close()
-            deactivate(token)
+            run.close()
+
+    async def _resynced(self) -> int | Failed:
+        try:
+            return await self.resync_clock()
+        except ExchangeError as error:
+            return Failed(error)
 
     async def _exchange(self, request: httpx.Request) -> Exchange | Failed:
         pipeline = self.pipeline

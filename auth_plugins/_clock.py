@@ -29,6 +29,7 @@ __all__ = [
     "MAX_OFFSET_MS",
     "Clock",
     "Signer",
+    "SignerClock",
     "aresync_clock",
     "plausible_offset",
     "resync_clock",
@@ -55,6 +56,25 @@ class Signer(Protocol):
     """A signer whose timestamps are ``clock() + offset_ms``, like every ``auth_plugins`` signer."""
 
     offset_ms: int
+
+
+class SignerClock:
+    """Mixin: the time every ``auth_plugins`` signer stamps its requests with, ``clock() + offset_ms``.
+
+    ``clock`` returns Unix epoch milliseconds (default :func:`system_clock`); ``offset_ms`` starts at 0 and is what
+    a client's re-sync sets (a caller may change it at any time).
+    """
+
+    _clock: Clock
+    offset_ms: int
+
+    def _start_clock(self, clock: Clock | None) -> None:
+        self._clock = clock if clock is not None else system_clock
+        self.offset_ms = 0
+
+    def _now_ms(self) -> int:
+        """The timestamp of a request signed now: ``clock() + offset_ms``."""
+        return self._clock() + self.offset_ms
 
 
 def plausible_offset(profile: ExchangeProfile, server_ms: int, sent_ms: int, received_ms: int) -> int:

@@ -1,23 +1,40 @@
-"""The one place that knows how the generated packages are laid out; ``tests`` pin every name used here.
+"""The one place that knows how the generated packages are laid out; tests/codegen/test_seam.py pins every name used.
 
 What ``auth_plugins`` relies on, and nothing else: ``<package>.AuthenticatedClient(base_url, *, token, prefix,
-auth_header_name, timeout, hooks)`` and its ``ClientHooks`` protocol (``httpx_client``, ``async_httpx_client``,
-``argument_error``); ``<package>.operations`` (``OPERATIONS``, ``ROUTES``, ``SERVER_URL``, Backpack's
-``INSTRUCTIONS``); and the public functions of ``<package>.api.<tag>.<operation_id>``. No private attribute of
-generated code is read.
+auth_header_name, timeout, headers, verify_ssl, hooks)`` with its ``ClientHooks`` protocol (``httpx_client``,
+``async_httpx_client``, ``argument_error``), ``get_httpx_client`` and ``get_async_httpx_client``;
+``<package>.operations`` (``OPERATIONS``, ``ROUTES``, ``SERVER_URL``, Backpack's ``INSTRUCTIONS``; entries as
+:mod:`auth_plugins._operation` describes them); the public functions of ``<package>.api.<tag>.<operation_id>``,
+which hand ``request`` a ready target and body; and the bundled spec, ``<package>/openapi.yaml``. No private
+attribute of generated code is read. The exchanges' clients import their ``AuthenticatedClient`` class directly
+(their return type names it); everything else reaches the generated packages through the functions below.
 """
 
 from __future__ import annotations
 
 import importlib
-from decimal import Decimal
+from collections.abc import Mapping
 from functools import cache
 from types import ModuleType
 from typing import Any, get_args
 
+from auth_plugins._decimals import DECIMAL_FORMATS
 from auth_plugins._operation import OperationInfo
 
-__all__ = ["endpoint", "operations", "sample_arguments", "server_url"]
+__all__ = [
+    "BUNDLE_FILE",
+    "bundle_text",
+    "endpoint",
+    "instructions",
+    "operations",
+    "routes",
+    "sample_arguments",
+    "server_url",
+    "signed_routes",
+]
+
+BUNDLE_FILE = "openapi.yaml"
+"""The bundled spec each generated package ships as package data."""
 
 
 @cache
@@ -25,16 +42,50 @@ def _operations_module(package: str) -> ModuleType:
     return importlib.import_module(f"{package}.operations")
 
 
+def _table(package: str, name: str) -> Any:
+    try:
+        return getattr(_operations_module(package), name)
+    except AttributeError:
+        raise ImportError(
+            f"{package}.operations has no {name}: the generated code does not match auth_plugins "
+            "(regenerate it with `make generate`; tests/codegen/test_seam.py names everything that moved)"
+        ) from None
+
+
 def operations(package: str) -> tuple[OperationInfo, ...]:
     """Every operation of the generated ``package`` (``okx_client``), in the table's order."""
-    table: tuple[OperationInfo, ...] = _operations_module(package).OPERATIONS
+    table: tuple[OperationInfo, ...] = _table(package, "OPERATIONS")
+    return table
+
+
+def routes(package: str) -> Mapping[tuple[str, str], OperationInfo]:
+    """The operations of ``package`` by ``(METHOD, path)``: how a request finds its entry."""
+    table: Mapping[tuple[str, str], OperationInfo] = _table(package, "ROUTES")
+    return table
+
+
+def signed_routes(package: str) -> dict[tuple[str, str], bool]:
+    """``(METHOD, path) -> signed`` for every operation of ``package``: a signer's default allow-list."""
+    return {(operation.method, operation.path): operation.signed for operation in operations(package)}
+
+
+def instructions(package: str) -> Mapping[tuple[str, str], str | None]:
+    """``(METHOD, path) -> signing instruction`` (``None`` for a public route): Backpack's allow-list."""
+    table: Mapping[tuple[str, str], str | None] = _table(package, "INSTRUCTIONS")
     return table
 
 
 def server_url(package: str) -> str:
     """The production base URL of the generated ``package``: the first of its spec's ``servers``."""
-    url: str = _operations_module(package).SERVER_URL
+    url: str = _table(package, "SERVER_URL")
     return url
+
+
+def bundle_text(package: str) -> str:
+    """The bundled OpenAPI document ``package`` was generated from (``<package>/openapi.yaml``), as text."""
+    from importlib import resources  # here: only the sandbox and tools read the bundle
+
+    return resources.files(package).joinpath(BUNDLE_FILE).read_text(encoding="utf-8")
 
 
 def endpoint(package: str, operation: OperationInfo) -> Any:
@@ -56,14 +107,16 @@ def _body_model(function: Any) -> Any:
 def sample_arguments(package: str, operation: OperationInfo) -> dict[str, Any]:
     """Keyword arguments (all but ``client``) of a call of ``operation`` made of the spec's examples
     (``operation.examples``): Python names, decimals as ``Decimal``, the JSON body as its generated model."""
+    from decimal import Decimal  # here: only sample calls need it
+
     params = {param.name: param for param in operation.params if param.location != "body"}
     arguments: dict[str, Any] = {}
-    for name, value in getattr(operation, "examples", ()):
+    for name, value in operation.examples:
         if name == "body":
             model = _body_model(endpoint(package, operation).sync)
             arguments["body"] = model.from_dict(value) if model is not None else value
             continue
         param = params[name]
-        decimal = param.format in ("decimal", "decimal-or-empty") and isinstance(value, str)
-        arguments[param.python_name] = Decimal(value) if decimal else value
+        decimal = isinstance(value, str) and param.format in DECIMAL_FORMATS
+        arguments[param.python_name] = Decimal(str(value)) if decimal else value
     return arguments

@@ -246,13 +246,28 @@ def _fingerprint(api_key: str) -> str:
 
 
 class _Tracker:
-    """Follows one request through httpx's trace events: when it is about to be written, when it is done."""
+    """Follows one request from its reservation through httpx's trace events: when it is about to be written,
+    when it is done. What both gates' sides share; they only do the waiting."""
 
-    __slots__ = ("bucket", "charge", "clock", "state")
+    __slots__ = ("bucket", "charge", "clock", "state", "weight")
 
-    def __init__(self, bucket: SlidingWindow, charge: Charge, clock: Callable[[], float]) -> None:
-        self.bucket, self.charge, self.clock = bucket, charge, clock
+    def __init__(self, bucket: SlidingWindow, weight: int, clock: Callable[[], float]) -> None:
+        self.bucket, self.weight, self.clock = bucket, weight, clock
+        self.charge: Charge | None = None
         self.state = 0  # 0: reserved, 1: on the wire, 2: done
+
+    def reserve(self) -> float | None:
+        """Try to reserve room in the budget: ``None`` once reserved, else the seconds to wait before trying again."""
+        charge, wait = self.bucket.reserve(self.weight, self.clock())
+        if charge is None:
+            return wait
+        self.charge = charge
+        return None
+
+    def _reserved(self) -> Charge:
+        charge = self.charge
+        assert charge is not None, "a request is traced only after its reservation"
+        return charge
 
     def sending(self, name: str) -> bool:
         """Note ``name``; return whether the request is about to be written and must be admitted first."""
@@ -260,13 +275,13 @@ class _Tracker:
             return False
         if name.endswith(_SETTLING_EVENTS):
             self.state = 2
-            self.bucket.settle(self.charge, self.clock())
+            self.bucket.settle(self._reserved(), self.clock())
             return False
         return self.state == 0 and name.endswith(_SENDING_EVENT)
 
     def admit(self) -> float:
         """Ask the budget to let the request onto the wire now; the seconds to wait if it may not."""
-        wait = self.bucket.admit(self.charge, self.clock())
+        wait = self.bucket.admit(self._reserved(), self.clock())
         if wait == 0.0:
             self.state = 1
         return wait
@@ -319,14 +334,9 @@ class RateLimitGate:
         found = self._bucket(operation, request)
         if found is None:
             return
-        bucket, weight = found
-        clock, sleep = self._registry.clock, self._sleep
-        while True:
-            charge, wait = bucket.reserve(weight, clock())
-            if charge is not None:
-                break
+        sleep, tracker = self._sleep, _Tracker(*found, self._registry.clock)
+        while (wait := tracker.reserve()) is not None:
             sleep(wait)
-        tracker = _Tracker(bucket, charge, clock)
         previous = request.extensions.get("trace")
 
         def trace(name: str, info: dict[str, Any]) -> None:
@@ -344,14 +354,9 @@ class RateLimitGate:
         found = self._bucket(operation, request)
         if found is None:
             return
-        bucket, weight = found
-        clock, asleep = self._registry.clock, self._asleep
-        while True:
-            charge, wait = bucket.reserve(weight, clock())
-            if charge is not None:
-                break
+        asleep, tracker = self._asleep, _Tracker(*found, self._registry.clock)
+        while (wait := tracker.reserve()) is not None:
             await asleep(wait)
-        tracker = _Tracker(bucket, charge, clock)
         previous = request.extensions.get("trace")
 
         async def trace(name: str, info: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from auth_plugins._decimals import DECIMAL, DECIMAL_OR_EMPTY
+from auth_plugins._decimals import decimal_matcher
 from auth_plugins._operation import OperationInfo, ResponseFieldInfo, link_paths
 
 __all__ = ["Shape", "ShapeMismatch", "expected_shape"]
@@ -79,9 +79,7 @@ class _Node:
         self.kind: type[Any] = _TYPES[field.type]
         self.required = field.required
         self.nullable = field.nullable
-        self.decimal = {"decimal": DECIMAL.fullmatch, "decimal-or-empty": DECIMAL_OR_EMPTY.fullmatch}.get(
-            field.format or ""
-        )
+        self.decimal = decimal_matcher(field.format)
         self.source = field.pattern
         self.pattern = re.compile(field.pattern) if field.pattern is not None else None
         self.rule = "must be a decimal string" if self.decimal else _RULES[field.type]

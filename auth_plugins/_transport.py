@@ -99,6 +99,19 @@ def _core_request(request: httpx.Request) -> httpcore.Request:
     )
 
 
+def _response(
+    request: httpx.Request, response: httpcore.Response, stream: httpx.SyncByteStream | httpx.AsyncByteStream
+) -> httpx.Response:
+    """httpcore's ``response`` to ``request`` as an httpx one, its body still to be read from ``stream``."""
+    return httpx.Response(
+        status_code=response.status,
+        headers=response.headers,
+        stream=stream,
+        extensions=response.extensions,
+        request=request,
+    )
+
+
 class _Stream(httpx.SyncByteStream):
     __slots__ = ("_stream",)
 
@@ -161,13 +174,7 @@ class Connection(httpx.BaseTransport):
         """Send ``request`` and return the response with its body still to be read."""
         pool = self._pool if self._pool is not None else self._make_pool(request.url)
         response = pool.handle_request(_core_request(request))
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Stream(response.stream),
-            extensions=response.extensions,
-            request=request,
-        )
+        return _response(request, response, _Stream(response.stream))
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -240,13 +247,7 @@ class AsyncConnection(httpx.AsyncBaseTransport):
         """Send ``request`` and return the response with its body still to be read."""
         pool = await self._pool(request.url)
         response = await pool.handle_async_request(_core_request(request))
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_AsyncStream(response.stream),
-            extensions=response.extensions,
-            request=request,
-        )
+        return _response(request, response, _AsyncStream(response.stream))
 
     async def aclose(self) -> None:
         """Close the current loop's pool (others belong to loops that are gone or shut down by asyncio)."""

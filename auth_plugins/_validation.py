@@ -19,14 +19,13 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from auth_plugins._decimals import DECIMAL, DECIMAL_OR_EMPTY
+from auth_plugins._decimals import decimal_matcher
 from auth_plugins._operation import OperationInfo, ParamInfo, link_paths
 from auth_plugins.errors import InvalidParameterError
 
 __all__ = ["RequestValidator"]
 
 _INTEGER: Final = re.compile(r"-?[0-9]+")
-_DECIMALS: Final = {"decimal": DECIMAL.fullmatch, "decimal-or-empty": DECIMAL_OR_EMPTY.fullmatch}
 _BOOLEANS: Final = ("true", "false")
 _MAX_INT_DIGITS: Final = 30
 _MAX_NAME_CHARS: Final = 40
@@ -45,7 +44,7 @@ class _Rule:
     def __init__(self, param: ParamInfo) -> None:
         self.param = param
         self.regex = re.compile(param.pattern) if param.pattern is not None else None
-        self.decimal = _DECIMALS.get(param.format or "")
+        self.decimal = decimal_matcher(param.format)
         self.enum = frozenset(param.enum)
         self.key = param.name.rsplit(".", 1)[-1]
         self.python_key = param.python_name.rsplit(".", 1)[-1]

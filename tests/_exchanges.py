@@ -10,7 +10,6 @@ and never branch on the exchange's name. Expected codes and statuses come from
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from auth_plugins import RetryPolicy, backpack, binance, okx
-from auth_plugins._generated import sample_arguments
+from auth_plugins._generated import endpoint, operations, sample_arguments
 from auth_plugins._operation import OperationInfo
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 
@@ -83,8 +82,7 @@ class Exchange:
     @property
     def operations(self) -> tuple[OperationInfo, ...]:
         """Every operation of the generated table."""
-        table: tuple[OperationInfo, ...] = importlib.import_module(f"{self.package}.operations").OPERATIONS
-        return table
+        return operations(self.package)
 
     def operation(self, operation_id: str | None = None) -> OperationInfo:
         """The table's entry for ``operation_id`` (default: :attr:`signed`)."""
@@ -94,7 +92,8 @@ class Exchange:
     def module(self, operation_id: str | None = None) -> ModuleType:
         """The generated endpoint module of ``operation_id`` (default: :attr:`signed`)."""
         operation = self.operation(operation_id)
-        return importlib.import_module(f"{self.package}.api.{operation.tag}.{operation.operation_id}")
+        module: ModuleType = endpoint(self.package, operation)
+        return module
 
     def make(self, base_url: str, variant: str = "", **options: Any) -> Any:
         """A client from the public factory with the sandbox's credentials for ``variant``; ``options`` win (a

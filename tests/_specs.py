@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from auth_plugins._openapi import follow
+
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
 NAMES = ("backpack", "binance", "okx")
@@ -47,10 +49,6 @@ def snake(name: str) -> str:
 
 
 def resolve(exchange: str, node: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local ``$ref`` in one exchange's bundle."""
-    while "$ref" in node:
-        target: Any = load_bundle(exchange)
-        for part in node["$ref"][2:].split("/"):
-            target = target[part]
-        node = target
-    return node
+    """Follow a local ``$ref`` in one exchange's bundle (with the one follower, ``auth_plugins._openapi``)."""
+    target: dict[str, Any] = follow(load_bundle(exchange), node)
+    return target

@@ -45,6 +45,26 @@ def lease_ms(request: httpx.Request, window_ms: int, floor_s: float) -> int:
     return math.ceil(lease_s * 1000)
 
 
+class _Claim:
+    """One request's claim on a shared budget: the member that counts it in Redis, its weight and lease, and
+    whether its response has been reported yet. What both sides of the gate share; they only talk and wait."""
+
+    __slots__ = ("budget", "lease", "member", "settled", "weight")
+
+    def __init__(self, budget: Budget, weight: int, lease: int) -> None:
+        self.budget, self.weight, self.lease = budget, weight, lease
+        self.member = f"{weight}:{os.urandom(9).hex()}"
+        self.settled = False
+
+    def settles(self, name: str) -> bool:
+        """Note the trace event ``name``; true once, at the first one that settles the request (its response
+        headers arrived or its transfer failed)."""
+        if self.settled or not name.endswith(_SETTLING_EVENTS):
+            return False
+        self.settled = True
+        return True
+
+
 class SharedRateLimitGate:
     """A :class:`~auth_plugins._gates.RequestGate` that holds each request back until the budget shared
     through Redis by every process and host on ``settings.url`` has room for it, then until this process's
@@ -116,36 +136,37 @@ class SharedRateLimitGate:
             operation=f"{operation.method} {operation.path}",
         )
 
+    def _claim(self, operation: Any, request: httpx.Request) -> _Claim | None:
+        found = self._budget(operation, request)
+        if found is None:
+            return None
+        budget, weight = found
+        return _Claim(budget, weight, lease_ms(request, budget.window_ms, self._settings.lease_s))
+
+    def _unreachable(self, operation: Any, failure: Unavailable) -> None:
+        """Redis failed: refuse the request when ``on_error="raise"``, else return (the local budget goes on)."""
+        if self._settings.on_error == "raise":
+            raise self._refuse(operation) from failure.__cause__
+
     def before_send(self, operation: Any, request: httpx.Request) -> None:
         """Block (``time.sleep``) until the shared budget has room for ``request`` and count it there, then
         pass it through the in-process gate; hook it so that its response is reported. ``SharedBudgetError``
         when Redis fails and ``on_error="raise"``."""
-        found = self._budget(operation, request)
-        if found is None:
+        claim = self._claim(operation, request)
+        if claim is None:
             return
-        budget, weight = found
-        member = f"{weight}:{os.urandom(9).hex()}"
-        lease = lease_ms(request, budget.window_ms, self._settings.lease_s)
         backend = self._backend
-        while True:
-            try:
-                wait = backend.acquire(budget, member, weight, lease)
-            except Unavailable as failure:
-                if self._settings.on_error == "raise":
-                    raise self._refuse(operation) from failure.__cause__
-                break
-            if wait == 0.0:
-                break
-            self._sleep(wait)
+        try:
+            while (wait := backend.acquire(claim.budget, claim.member, claim.weight, claim.lease)) != 0.0:
+                self._sleep(wait)
+        except Unavailable as failure:
+            self._unreachable(operation, failure)
         self._local.before_send(operation, request)
         previous = request.extensions.get("trace")
-        settled = False
 
         def trace(name: str, info: dict[str, Any]) -> None:
-            nonlocal settled
-            if not settled and name.endswith(_SETTLING_EVENTS):
-                settled = True
-                backend.release(budget, member)
+            if claim.settles(name):
+                backend.release(claim.budget, claim.member)
             if previous is not None:
                 previous(name, info)
 
@@ -154,32 +175,21 @@ class SharedRateLimitGate:
     async def abefore_send(self, operation: Any, request: httpx.Request) -> None:
         """Async twin of :meth:`before_send`: waits with ``asyncio.sleep`` and talks to Redis through
         ``redis.asyncio``, never blocking the event loop."""
-        found = self._budget(operation, request)
-        if found is None:
+        claim = self._claim(operation, request)
+        if claim is None:
             return
-        budget, weight = found
-        member = f"{weight}:{os.urandom(9).hex()}"
-        lease = lease_ms(request, budget.window_ms, self._settings.lease_s)
         backend = self._backend
-        while True:
-            try:
-                wait = await backend.aacquire(budget, member, weight, lease)
-            except Unavailable as failure:
-                if self._settings.on_error == "raise":
-                    raise self._refuse(operation) from failure.__cause__
-                break
-            if wait == 0.0:
-                break
-            await self._asleep(wait)
+        try:
+            while (wait := await backend.aacquire(claim.budget, claim.member, claim.weight, claim.lease)) != 0.0:
+                await self._asleep(wait)
+        except Unavailable as failure:
+            self._unreachable(operation, failure)
         await self._local.abefore_send(operation, request)
         previous = request.extensions.get("trace")
-        settled = False
 
         async def trace(name: str, info: dict[str, Any]) -> None:
-            nonlocal settled
-            if not settled and name.endswith(_SETTLING_EVENTS):
-                settled = True
-                await backend.arelease(budget, member)
+            if claim.settles(name):
+                await backend.arelease(claim.budget, claim.member)
             if previous is not None:
                 await previous(name, info)
 

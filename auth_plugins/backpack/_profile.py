@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from backpack_client.operations import ROUTES, SERVER_URL
 
+from auth_plugins._generated import routes, server_url
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import (
     APIError,
@@ -60,8 +60,8 @@ PROFILE: Final = ExchangeProfile(
     name="Backpack",
     key="backpack",
     package="backpack_client",
-    routes=ROUTES,
-    server_url=SERVER_URL,
+    routes=routes("backpack_client"),
+    server_url=server_url("backpack_client"),
     api_key_header="X-API-Key",
     error_table=error_class,
     message_key="message",

@@ -7,7 +7,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from auth_plugins._clock import Clock, system_clock
+from auth_plugins._clock import Clock, SignerClock
+from auth_plugins._generated import instructions
 from auth_plugins._keys import decode_ed25519_seed_b64, mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -17,7 +18,7 @@ __all__ = ["BackpackAuth"]
 MAX_WINDOW_MS = 60_000
 
 
-class BackpackAuth(Unpicklable, httpx.Auth):
+class BackpackAuth(SignerClock, Unpicklable, httpx.Auth):
     """Sign Backpack requests with ED25519, as described in Backpack's "Signing requests" documentation.
 
     ``api_secret`` is the base64 of the 32-byte ED25519 seed; ``X-API-Key`` is the base64 of the public key
@@ -58,9 +59,7 @@ class BackpackAuth(Unpicklable, httpx.Auth):
         if isinstance(window_ms, bool) or not isinstance(window_ms, int) or not 1 <= window_ms <= MAX_WINDOW_MS:
             raise ValueError(f"window_ms must be an integer in 1..{MAX_WINDOW_MS}")
         if routes is None:
-            from backpack_client.operations import INSTRUCTIONS
-
-            routes = INSTRUCTIONS
+            routes = instructions("backpack_client")
         self._instructions = _normalise_instructions(routes)
         try:
             seed = decode_ed25519_seed_b64(api_secret)
@@ -74,8 +73,7 @@ class BackpackAuth(Unpicklable, httpx.Auth):
         self._window_ms = window_ms
         self._suffix_window = f"&window={window_ms}"
         self._window_header = str(window_ms)
-        self._clock: Clock = clock if clock is not None else system_clock
-        self.offset_ms: int = 0
+        self._start_clock(clock)
 
     @property
     def api_key(self) -> str:
@@ -100,7 +98,7 @@ class BackpackAuth(Unpicklable, httpx.Auth):
             yield request
             return
 
-        timestamp = str(self._clock() + self.offset_ms)
+        timestamp = str(self._now_ms())
         parts = [f"instruction={instruction}"]
         _append_sorted(parts, parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True))
         if request.content:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from binance_client.operations import ROUTES, SERVER_URL
 
+from auth_plugins._generated import routes, server_url
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import APIError, AuthenticationError, BadRequestError, RateLimitError, TimestampError
 
@@ -48,8 +48,8 @@ PROFILE: Final = ExchangeProfile(
     name="Binance",
     key="binance",
     package="binance_client",
-    routes=ROUTES,
-    server_url=SERVER_URL,
+    routes=routes("binance_client"),
+    server_url=server_url("binance_client"),
     api_key_header="X-MBX-APIKEY",
     error_table=error_class,
     message_key="msg",

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import httpx
 
-from auth_plugins._clock import Clock, system_clock
+from auth_plugins._clock import Clock, SignerClock
+from auth_plugins._generated import signed_routes
 from auth_plugins._keys import load_ed25519_pkcs8_pem, mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -20,7 +21,7 @@ __all__ = ["BinanceAuth"]
 MAX_RECV_WINDOW_MS = 60_000
 
 
-class BinanceAuth(Unpicklable, httpx.Auth):
+class BinanceAuth(SignerClock, Unpicklable, httpx.Auth):
     """Sign Binance ``SIGNED`` (``USER_DATA``/``TRADE``) requests, as in Binance's "SIGNED Endpoint security".
 
     Give exactly one of ``api_secret`` (HMAC-SHA256, hex signature) or ``private_key`` (an unencrypted
@@ -88,13 +89,8 @@ class BinanceAuth(Unpicklable, httpx.Auth):
         if recv_window_ms is not None:
             reserved.add(b"recvWindow")
         self._reserved = frozenset(reserved)
-        self._clock: Clock = clock if clock is not None else system_clock
-        self.offset_ms: int = 0
-        if routes is None:
-            from binance_client.operations import OPERATIONS
-
-            routes = {(op.method, op.path): op.signed for op in OPERATIONS}
-        self._routes = normalise(routes)
+        self._start_clock(clock)
+        self._routes = normalise(routes if routes is not None else signed_routes("binance_client"))
 
     @property
     def recv_window_ms(self) -> int | None:
@@ -120,7 +116,7 @@ class BinanceAuth(Unpicklable, httpx.Auth):
                 if name in self._reserved:
                     reason = f"request query already contains {name.decode('ascii')!r}, which BinanceAuth adds itself"
                     raise ValueError(reason)
-        added = self._prefix + b"timestamp=%d" % (self._clock() + self.offset_ms)
+        added = self._prefix + b"timestamp=%d" % self._now_ms()
         query = query + b"&" + added if query else added
 
         payload = query + request.content

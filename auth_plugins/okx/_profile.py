@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Final
 
 import httpx
-from okx_client.operations import ROUTES, SERVER_URL
 
+from auth_plugins._generated import routes, server_url
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins.errors import (
     APIError,
@@ -57,8 +57,8 @@ PROFILE: Final = ExchangeProfile(
     name="OKX",
     key="okx",
     package="okx_client",
-    routes=ROUTES,
-    server_url=SERVER_URL,
+    routes=routes("okx_client"),
+    server_url=server_url("okx_client"),
     api_key_header="OK-ACCESS-KEY",
     error_table=error_class,
     message_key="msg",

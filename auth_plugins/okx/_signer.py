@@ -8,7 +8,8 @@ from collections.abc import Generator, Mapping
 
 import httpx
 
-from auth_plugins._clock import Clock, system_clock
+from auth_plugins._clock import Clock, SignerClock
+from auth_plugins._generated import signed_routes
 from auth_plugins._keys import mask_api_key
 from auth_plugins._routes import lookup, normalise
 from auth_plugins._secrets import Unpicklable
@@ -16,7 +17,7 @@ from auth_plugins._secrets import Unpicklable
 __all__ = ["OkxAuth"]
 
 
-class OkxAuth(Unpicklable, httpx.Auth):
+class OkxAuth(SignerClock, Unpicklable, httpx.Auth):
     """Sign OKX v5 private REST requests, as in OKX's "REST Authentication".
 
     The prehash is ``timestamp + METHOD + request-target + body``: the request target is
@@ -55,13 +56,8 @@ class OkxAuth(Unpicklable, httpx.Auth):
         self._masked_api_key = mask_api_key(api_key)
         self._passphrase = passphrase
         self._demo = demo
-        self._clock: Clock = clock if clock is not None else system_clock
-        self.offset_ms: int = 0
-        if routes is None:
-            from okx_client.operations import OPERATIONS
-
-            routes = {(op.method, op.path): op.signed for op in OPERATIONS}
-        self._routes = normalise(routes)
+        self._start_clock(clock)
+        self._routes = normalise(routes if routes is not None else signed_routes("okx_client"))
 
     @property
     def demo(self) -> bool:
@@ -76,7 +72,7 @@ class OkxAuth(Unpicklable, httpx.Auth):
         if not lookup(self._routes, request, "OKX"):
             yield request
             return
-        timestamp = _format_timestamp(self._clock() + self.offset_ms)
+        timestamp = _format_timestamp(self._now_ms())
         # Concatenating bytes signs exactly what is sent and equals the UTF-8 of the documented prehash string.
         mac = self._hmac.copy()
         mac.update(timestamp.encode("ascii") + request.method.encode("ascii") + request.url.raw_path)

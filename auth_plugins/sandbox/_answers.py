@@ -9,7 +9,6 @@ against the documented error response.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
+from auth_plugins._generated import operations
+from auth_plugins._operation import OperationInfo
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 
 from ._errors import failure, render
@@ -26,9 +27,8 @@ from ._validate import answer_errors, body_field_error
 __all__ = ["ErrorAnswer", "error_answer", "success_body"]
 
 
-def _generated_operation(exchange: str, operation_id: str) -> Any:
-    table = importlib.import_module(f"{exchange}_client.operations").OPERATIONS
-    for entry in table:
+def _generated_operation(exchange: str, operation_id: str) -> OperationInfo:
+    for entry in operations(f"{exchange}_client"):
         if entry.operation_id == operation_id:
             return entry
     raise ValueError(f"{exchange} has no operation {operation_id!r}")

@@ -78,6 +78,7 @@ BACKPACK_CREDENTIALS: Final = BackpackCredentials(
     api_key="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
     api_secret="nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
 )
+"""The Backpack key the sandbox accepts: RFC 8032 TEST 1 as a base64 seed and its public key."""
 
 BINANCE_CREDENTIALS: Final = BinanceCredentials(
     hmac_api_key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
@@ -91,6 +92,7 @@ BINANCE_CREDENTIALS: Final = BinanceCredentials(
     ),
     ed25519_public_key_hex="3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
 )
+"""The Binance keys the sandbox accepts: the documentation's HMAC pair and RFC 8032 TEST 2 as Ed25519."""
 
 OKX_CREDENTIALS: Final = OkxCredentials(
     api_key="sandbox-okx-key",
@@ -98,6 +100,7 @@ OKX_CREDENTIALS: Final = OkxCredentials(
     passphrase="sandbox-passphrase",
     demo_api_key="sandbox-okx-demo-key",
 )
+"""The OKX keys the sandbox accepts (live and demo trading), with the documentation's example secret."""
 
 
 def env_assignments() -> dict[str, str]:

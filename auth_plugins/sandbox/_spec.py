@@ -6,17 +6,18 @@ import copy
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Final
 
 import yaml
 from openapi_core import OpenAPI
 
-from ._refs import follow
+from auth_plugins._generated import bundle_text
+from auth_plugins._openapi import follow
 
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 
 EXCHANGES: Final = ("backpack", "binance", "okx")
+"""The exchanges the sandbox serves, each from its bundle ``<exchange>_client/openapi.yaml``."""
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch")
 
 # The signature itself is a request parameter on Binance but is not an auth-parameter in the spec (the
@@ -184,7 +185,7 @@ def load_exchange_spec(exchange: str) -> ExchangeSpec:
     """
     if exchange not in EXCHANGES:
         raise ValueError(f"unknown exchange {exchange!r}; expected one of {', '.join(EXCHANGES)}")
-    text = resources.files(f"{exchange}_client").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    text = bundle_text(f"{exchange}_client")
     document: dict[str, Any] = yaml.safe_load(text)
     operations = tuple(
         _operation(exchange, document, method, path, item[method])

@@ -1,28 +1,29 @@
-"""Server-side authentication of signed requests, recomputed from the raw request bytes.
+"""Server-side authentication of signed requests: the sandbox's keys, freshness rules and error codes.
 
-Written from the exchanges' documentation (see /work/shared/reference/exchanges.md) and deliberately
-independent of ``auth_plugins``, so that a client and the sandbox agree only when both follow the rules.
+Each exchange's checks run in the order its servers run them, so that each failure gets the code the exchange
+answers with; the signature itself is recomputed from the raw request bytes by the pure verifiers in
+:mod:`auth_plugins.sandbox._signatures`, which the signer tests share.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
-import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
-from urllib.parse import parse_qsl, unquote_to_bytes
-
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+from urllib.parse import parse_qsl
 
 from ._credentials import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from ._errors import Rejection
+from ._signatures import (
+    BACKPACK_DEFAULT_WINDOW,
+    verify_backpack,
+    verify_binance_ed25519,
+    verify_binance_hmac,
+    verify_okx,
+)
 from ._spec import Operation
 from ._wire import RawRequest
 
@@ -31,14 +32,12 @@ __all__ = ["API_KEY_HEADERS", "AuthResult", "authenticate"]
 API_KEY_HEADERS: Final = {"backpack": "x-api-key", "binance": "x-mbx-apikey", "okx": "ok-access-key"}
 """The header that names the API key, per exchange (lower case); also what ``keyed-on: user`` limits key on."""
 
-BACKPACK_DEFAULT_WINDOW_MS: Final = 5000
 BACKPACK_MAX_WINDOW_MS: Final = 60000
 BINANCE_DEFAULT_RECV_WINDOW_MS: Final = 5000
 BINANCE_MAX_AHEAD_MS: Final = 1000
 OKX_MAX_SKEW_MS: Final = 30000
 
 _OKX_TIMESTAMP: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
-_BINANCE_SIGNATURE: Final = b"&signature="
 
 
 @dataclass(frozen=True)
@@ -63,32 +62,6 @@ def _int(text: str | None) -> int | None:
     return int(text)
 
 
-def _backpack_value(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    # JSON literals, not Python's True/False/None: what every Backpack client signs.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def backpack_signing_string(instruction: str, raw: RawRequest, timestamp: str, window: str) -> str | None:
-    """``instruction=..&<sorted decoded query>&<sorted top-level body fields>&timestamp=..&window=..``.
-
-    None when the body is present but is not a JSON object.
-    """
-    query = sorted(parse_qsl(raw.query.decode("latin-1"), keep_blank_values=True), key=lambda pair: pair[0])
-    fields: list[tuple[str, str]] = []
-    if raw.body.strip():
-        try:
-            decoded = json.loads(raw.body)
-        except ValueError:
-            return None
-        if not isinstance(decoded, dict):
-            return None
-        fields = sorted(((str(k), _backpack_value(v)) for k, v in decoded.items()), key=lambda pair: pair[0])
-    parts = [f"instruction={instruction}", *(f"{k}={v}" for k, v in query + fields)]
-    return "&".join([*parts, f"timestamp={timestamp}", f"window={window}"])
-
-
 def _backpack(operation: Operation, raw: RawRequest, now_ms: int) -> AuthResult:
     headers = raw.headers
     api_key = headers.get("x-api-key")
@@ -103,37 +76,23 @@ def _backpack(operation: Operation, raw: RawRequest, now_ms: int) -> AuthResult:
         return AuthResult(Rejection(401, "UNAUTHORIZED", "Missing X-Signature header"), timestamp)
     if timestamp_text is None or timestamp is None:
         return AuthResult(Rejection(401, "UNAUTHORIZED", "Missing or invalid X-Timestamp header"), timestamp)
-    window_text = headers.get("x-window", str(BACKPACK_DEFAULT_WINDOW_MS))
+    window_text = headers.get("x-window", BACKPACK_DEFAULT_WINDOW)
     window = _int(window_text)
     if window is None or not 0 < window <= BACKPACK_MAX_WINDOW_MS:
         return AuthResult(Rejection(400, "INVALID_CLIENT_REQUEST", "Invalid X-Window header"), timestamp)
     if abs(now_ms - timestamp) > window:
         # Backpack's historical plain-text answer was "401 Request has expired"; it now wraps it as JSON.
         return AuthResult(Rejection(401, "UNAUTHORIZED", "Request has expired"), timestamp)
-    message = backpack_signing_string(operation.instruction or "", raw, timestamp_text, window_text)
-    try:
-        if message is None:
-            raise ValueError("body is not a JSON object")
-        VerifyKey(BACKPACK_CREDENTIALS.public_key).verify(
-            message.encode("utf-8"), base64.b64decode(signature, validate=True)
-        )
-    except (binascii.Error, ValueError, BadSignatureError):
+    if not verify_backpack(operation.instruction or "", raw.query, raw.body, headers, api_key=api_key):
         return AuthResult(Rejection(401, "INVALID_SIGNATURE", "Invalid signature"), timestamp)
     return AuthResult(None, timestamp)
 
 
-def _binance_signature_ok(api_key: str, signed: bytes, signature: bytes) -> bool:
+def _binance_signature_ok(api_key: str, raw: RawRequest) -> bool:
+    # The signature must be the last parameter; what precedes it, byte for byte, plus the body is signed.
     if api_key == BINANCE_CREDENTIALS.hmac_api_key:
-        secret = BINANCE_CREDENTIALS.hmac_api_secret.encode("utf-8")
-        expected = hmac.new(secret, signed, hashlib.sha256).hexdigest().encode("ascii")
-        return hmac.compare_digest(expected, signature.lower())
-    try:
-        # Query values are form-decoded, as Binance's servers do: an unencoded '+' reads as a space.
-        raw_signature = base64.b64decode(unquote_to_bytes(signature.replace(b"+", b"%20")), validate=True)
-        VerifyKey(BINANCE_CREDENTIALS.ed25519_public_key).verify(signed, raw_signature)
-    except (binascii.Error, ValueError, BadSignatureError):
-        return False
-    return True
+        return verify_binance_hmac(raw.query, raw.body, BINANCE_CREDENTIALS.hmac_api_secret)
+    return verify_binance_ed25519(raw.query, raw.body, BINANCE_CREDENTIALS.ed25519_public_key)
 
 
 def _binance(raw: RawRequest, now_ms: int) -> AuthResult:
@@ -156,15 +115,7 @@ def _binance(raw: RawRequest, now_ms: int) -> AuthResult:
         return AuthResult(Rejection(400, -1021, message), timestamp)
     if now_ms - timestamp > recv_window:
         return AuthResult(Rejection(400, -1021, "Timestamp for this request is outside of the recvWindow."), timestamp)
-
-    # The signature must be the last parameter; what precedes it, byte for byte, plus the body is signed.
-    if raw.query.startswith(b"signature="):
-        signed_query, signature = b"", raw.query[len(b"signature=") :]
-    else:
-        signed_query, found, signature = raw.query.rpartition(_BINANCE_SIGNATURE)
-        if not found:
-            signature = b""
-    if not signature or b"&" in signature or not _binance_signature_ok(api_key, signed_query + raw.body, signature):
+    if not _binance_signature_ok(api_key, raw):
         return AuthResult(Rejection(400, -1022, "Signature for this request is not valid."), timestamp)
     return AuthResult(None, timestamp)
 
@@ -209,10 +160,10 @@ def _okx(raw: RawRequest, now_ms: int) -> AuthResult:
         return reject("50112", "Invalid OK-ACCESS-TIMESTAMP.")
     if abs(now_ms - timestamp) > OKX_MAX_SKEW_MS:
         return reject("50102", "Timestamp request expired.")
-    prehash = timestamp_text.encode("utf-8") + raw.method.encode("ascii") + raw.target + raw.body
-    secret = OKX_CREDENTIALS.api_secret.encode("utf-8")
-    expected = base64.b64encode(hmac.new(secret, prehash, hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature.encode("utf-8")):
+    secret, expected_passphrase = OKX_CREDENTIALS.api_secret, OKX_CREDENTIALS.passphrase
+    if not verify_okx(
+        raw.method, raw.target, raw.body, headers, api_key=api_key, api_secret=secret, passphrase=expected_passphrase
+    ):
         return reject("50113", "Invalid Sign")
     return AuthResult(None, timestamp)
 

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import yaml
 
-from auth_plugins.sandbox._refs import follow
+from auth_plugins._openapi import follow
 
 __all__ = ["SERVER_KINDS", "ServerProcess", "canned_responses"]
 

@@ -25,21 +25,12 @@ from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins._validation import RequestValidator
 from auth_plugins.errors import InvalidParameterError
 
-from ._request_constraints import ConstraintError, resolve
+from ._schemas import ConstraintError, parameters, resolve
 
 __all__ = ["check_examples", "examples_source"]
 
 _LOCATIONS = ("query", "header", "path")
 _VALIDATOR = RequestValidator()
-
-
-def _parameters(bundle: dict[str, Any], route: str, method: str) -> list[dict[str, Any]]:
-    item = bundle["paths"][route]
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for raw in [*(item.get("parameters") or []), *(item[method].get("parameters") or [])]:
-        parameter = resolve(bundle, raw, f"{method.upper()} {route}")
-        merged[(str(parameter["name"]), str(parameter["in"]))] = parameter
-    return list(merged.values())
 
 
 def _example(bundle: dict[str, Any], node: dict[str, Any], schema: Any, where: str) -> Any:
@@ -61,7 +52,7 @@ def argument_examples(bundle: dict[str, Any], route: str, method: str) -> list[t
     """``(wire name, example)`` of every parameter that has one, in spec order, then ``("body", example)``."""
     where = f"{method.upper()} {route}"
     found: list[tuple[str, object]] = []
-    for parameter in _parameters(bundle, route, method):
+    for parameter in parameters(bundle, route, method):
         value = _example(bundle, parameter, parameter.get("schema"), where)
         if value is not None:
             found.append((str(parameter["name"]), value))
@@ -80,7 +71,7 @@ def _missing(bundle: dict[str, Any], route: str, method: str) -> str | None:
     operation = bundle["paths"][route][method]
     where = f"{method.upper()} {route}"
     examples = dict(argument_examples(bundle, route, method))
-    for parameter in _parameters(bundle, route, method):
+    for parameter in parameters(bundle, route, method):
         if parameter.get("required") and parameter.get("in") in _LOCATIONS and parameter["name"] not in examples:
             return f"required parameter {parameter['name']!r} has no example"
     if "requestBody" in operation and resolve(bundle, operation["requestBody"], where).get("required"):

@@ -14,38 +14,26 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from openapi_python_client.strings import PythonIdentifier
 
-from ._request_constraints import ConstraintError, resolve
-from .bundle import HTTP_METHODS
+from auth_plugins._decimals import DECIMAL, DECIMAL_FORMATS
 
-__all__ = ["DECIMAL_FORMATS", "check_decimal_locations", "render_facts"]
+from ._schemas import ConstraintError, parameters, resolve
+from .bundle import HTTP_METHODS, walk
 
-DECIMAL_FORMATS = ("decimal", "decimal-or-empty")
-"""The string formats the templates turn into ``decimal.Decimal`` (the second maps ``""`` to ``None``)."""
+__all__ = ["check_decimal_locations", "render_facts"]
 
 # A JSON pointer ending in a parameter's schema, or in a property of an object schema.
 _ALLOWED = re.compile(r".*/parameters/[^/]+/schema|.*/properties/[^/]+")
 _FIELD_PREFIX = "field_"
 
 
-def _walk(node: Any, where: str) -> Iterator[tuple[str, Any]]:
-    yield where, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, f"{where}/{index}")
-
-
 def check_decimal_locations(bundle: dict[str, Any]) -> None:
     """Raise :class:`ConstraintError` naming the place of a decimal format the templates would not type as
     ``Decimal``: anywhere but a parameter's schema or an inline object property."""
-    for where, node in _walk(bundle, ""):
+    for where, node in walk(bundle):
         if isinstance(node, dict) and node.get("format") in DECIMAL_FORMATS and not _ALLOWED.fullmatch(where):
             raise ConstraintError(
                 f"{where}: format {node['format']} is only supported on a parameter or an inline object property "
@@ -62,8 +50,7 @@ def _decimal_parameters(bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
                 continue
             label = f"{method.upper()} {route}"
             name = str(PythonIdentifier(operation["operationId"], prefix=_FIELD_PREFIX))
-            for raw in [*(item.get("parameters") or []), *(operation.get("parameters") or [])]:
-                parameter = resolve(bundle, raw, label)
+            for parameter in parameters(bundle, route, method):
                 schema = resolve(bundle, parameter.get("schema", {}), f"{label} parameter {parameter.get('name')!r}")
                 if schema.get("format") in DECIMAL_FORMATS:
                     found.setdefault(name, {})[str(parameter["name"])] = str(schema["format"])
@@ -72,8 +59,12 @@ def _decimal_parameters(bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 def render_facts(bundle: dict[str, Any]) -> str:
     """The source of ``_facts.jinja`` for one bundle: ``decimal_parameters``, mapping each operation's Python name
-    to ``{wire name of a decimal parameter: its format}``. Refuses misplaced decimals first
+    to ``{wire name of a decimal parameter: its format}``, and ``decimal_pattern``, the one definition of a decimal
+    string (:data:`auth_plugins._decimals.DECIMAL`) for ``types.py``. Refuses misplaced decimals first
     (:func:`check_decimal_locations`)."""
     check_decimal_locations(bundle)
     # JSON of str-keyed dicts of strings is valid Jinja literal syntax.
-    return "{% set decimal_parameters = " + json.dumps(_decimal_parameters(bundle), sort_keys=True) + " %}\n"
+    return (
+        "{% set decimal_parameters = " + json.dumps(_decimal_parameters(bundle), sort_keys=True) + " %}\n"
+        "{% set decimal_pattern = " + json.dumps(DECIMAL.pattern) + " %}\n"
+    )

@@ -12,7 +12,9 @@ from typing import Any
 
 from openapi_python_client.strings import PythonIdentifier
 
-__all__ = ["PARAM_CLASS", "ConstraintError", "constraints_source", "resolve"]
+from ._schemas import ConstraintError, SchemaAt, parameters, resolve, schema_paths
+
+__all__ = ["PARAM_CLASS", "constraints_source"]
 
 # The generator's own naming rule, so that errors can name the Python argument (`instId` -> `inst_id`).
 _FIELD_PREFIX = "field_"
@@ -77,44 +79,9 @@ class Param(NamedTuple):
 '''
 
 
-class ConstraintError(ValueError):
-    """A request or response schema uses something the client-side checks cannot enforce; the message names where."""
-
-
-def resolve(bundle: dict[str, Any], node: Any, where: str) -> dict[str, Any]:
-    """Follow local ``$ref`` chains from ``node`` to a schema mapping; :class:`ConstraintError` naming ``where`` if
-    a reference loops or the target is not a mapping."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if ref in seen:
-            raise ConstraintError(f"{where}: recursive $ref {ref}")
-        seen.add(ref)
-        target: Any = bundle
-        for part in ref.removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    if not isinstance(node, dict):
-        raise ConstraintError(f"{where}: schema is not a mapping")
-    return node
-
-
-def _rows(
-    bundle: dict[str, Any],
-    schema: Any,
-    *,
-    name: str,
-    path: str,
-    location: str,
-    required: bool,
-    where: str,
-    depth: int = 0,
-) -> list[str]:
-    """Return ``Param(...)`` sources for one schema named ``name``, then for its array items and object
-    properties, named by their path below ``path`` (``supCollateral[]``, ``supCollateral[].ccy``)."""
-    if depth > 8:
-        raise ConstraintError(f"{where}: schema nests too deep")
-    node = resolve(bundle, schema, where)
+def _param(at: SchemaAt, name: str, location: str) -> str:
+    """The ``Param(...)`` source of one schema of a parameter or body, named ``name`` (its path)."""
+    node, where = at.schema, at.where
     unknown = sorted(key for key in node if key not in _ENFORCED | _INERT and not key.startswith("x-"))
     if unknown:
         raise ConstraintError(f"{where}: schema keyword(s) {', '.join(unknown)} are not enforced by the client")
@@ -123,7 +90,7 @@ def _rows(
         raise ConstraintError(f"{where}: type {kind!r} is not one of {', '.join(_TYPES)}")
     if location != "body" and kind == "object":
         raise ConstraintError(f"{where}: object-valued {location} parameters are not supported")
-    args = [f"name={name!r}", f"location={location!r}", f"required={required!r}", f"type={kind!r}"]
+    args = [f"name={name!r}", f"location={location!r}", f"required={at.required!r}", f"type={kind!r}"]
     args.append(f"python_name={_python_path(name)!r}")
     if "format" in node:
         args.append(f"format={str(node['format'])!r}")
@@ -146,36 +113,18 @@ def _rows(
             args.append(f"{field}={value!r}")
     if "x-max-list-items" in node and (kind != "string" or node["x-max-list-items"] < 1):
         raise ConstraintError(f"{where}: x-max-list-items needs a string schema and a positive count")
-    rows = [f"Param({', '.join(args)})"]
-    if kind == "array":
-        items = f"{path}[]"
-        rows += _rows(
-            bundle,
-            node.get("items", {}),
-            name=items,
-            path=items,
-            location=location,
-            required=True,
-            where=f"{where}[]",
-            depth=depth + 1,
-        )
-    if kind == "object":
-        required_fields = set(node.get("required") or [])
-        for prop, prop_schema in (node.get("properties") or {}).items():
-            if "." in prop or "[" in prop:
-                raise ConstraintError(f"{where}: property name {prop!r} would be ambiguous in a path")
-            child = f"{path}.{prop}" if path else str(prop)
-            rows += _rows(
-                bundle,
-                prop_schema,
-                name=child,
-                path=child,
-                location=location,
-                required=prop in required_fields,
-                where=f"{where}.{prop}",
-                depth=depth + 1,
-            )
-    return rows
+    return f"Param({', '.join(args)})"
+
+
+def _rows(
+    bundle: dict[str, Any], schema: Any, *, name: str, path: str, location: str, required: bool, where: str
+) -> list[str]:
+    """``Param(...)`` sources for one schema named ``name``, then for its array items and object properties,
+    named by their path below ``path`` (``supCollateral[]``, ``supCollateral[].ccy``)."""
+    return [
+        _param(at, name if at.depth == 0 else at.path, location)
+        for at in schema_paths(bundle, schema, path=path, required=required, where=where)
+    ]
 
 
 def _python_path(path: str) -> str:
@@ -189,30 +138,25 @@ def _python_path(path: str) -> str:
 
 
 def _parameter_rows(bundle: dict[str, Any], route: str, method: str) -> list[str]:
-    item = bundle["paths"][route]
     label = f"{method.upper()} {route}"
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for raw in [*(item.get("parameters") or []), *(item[method].get("parameters") or [])]:
-        param = resolve(bundle, raw, label)
-        where = f"{label} parameter {param.get('name')!r}"
-        if param.get("in") not in _PARAM_LOCATIONS:
-            raise ConstraintError(f"{where}: location {param.get('in')!r} is not supported")
+    rows: list[str] = []
+    for param in parameters(bundle, route, method):
+        name, location = str(param.get("name")), param.get("in")
+        where = f"{label} parameter {name!r}"
+        if location not in _PARAM_LOCATIONS:
+            raise ConstraintError(f"{where}: location {location!r} is not supported")
         if "content" in param or param.get("allowEmptyValue"):
             raise ConstraintError(f"{where}: `content` and `allowEmptyValue` are not supported")
-        merged[(str(param["name"]), str(param["in"]))] = param
-    return [
-        row
-        for (name, location), param in merged.items()
-        for row in _rows(
+        rows += _rows(
             bundle,
             param.get("schema", {}),
             name=name,
             path=name,
-            location=location,
+            location=str(location),
             required=bool(param.get("required", location == "path")),
-            where=f"{label} parameter {name!r}",
+            where=where,
         )
-    ]
+    return rows
 
 
 def constraints_source(bundle: dict[str, Any], route: str, method: str) -> tuple[str, str]:

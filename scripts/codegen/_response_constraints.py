@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._request_constraints import ConstraintError, resolve
+from ._schemas import ConstraintError, SchemaAt, resolve, schema_paths
 
 __all__ = ["RESPONSE_FIELD_CLASS", "response_source"]
 
@@ -20,7 +20,6 @@ _TYPES = ("string", "integer", "boolean", "array", "object")
 # Keywords that do not constrain a value; everything else must be enforced or refused.
 _INERT = {"description", "title", "example", "examples", "deprecated", "readOnly", "writeOnly"}
 _ENFORCED = {"type", "format", "pattern", "items", "properties", "required"}
-_MAX_DEPTH = 8
 
 RESPONSE_FIELD_CLASS = '''
 
@@ -84,19 +83,17 @@ def _type(node: dict[str, Any], where: str) -> tuple[str, bool]:
     return str(kind), nullable
 
 
-def _rows(bundle: dict[str, Any], schema: Any, *, path: str, required: bool, where: str, depth: int = 0) -> list[str]:
-    """``ResponseField(...)`` sources for the schema at ``path``, then for its items and properties, depth first."""
-    if depth > _MAX_DEPTH:
-        raise ConstraintError(f"{where}: schema nests too deep")
-    node = resolve(bundle, schema, where)
+def _field(at: SchemaAt) -> str:
+    """The ``ResponseField(...)`` source of one schema of a success body."""
+    node, where = at.schema, at.where
     unknown = sorted(key for key in node if key not in _ENFORCED | _INERT and not key.startswith("x-"))
     if node.get("additionalProperties", True) is True:
         unknown = [key for key in unknown if key != "additionalProperties"]
     if unknown:
         raise ConstraintError(f"{where}: schema keyword(s) {', '.join(unknown)} are not enforced by the client")
     kind, nullable = _type(node, where)
-    args = [repr(path), repr(kind)]
-    if not required:
+    args = [repr(at.path), repr(kind)]
+    if not at.required:
         args.append("required=False")
     if nullable:
         args.append("nullable=True")
@@ -112,33 +109,17 @@ def _rows(bundle: dict[str, Any], schema: Any, *, path: str, required: bool, whe
         args.append(f"pattern={str(node['pattern'])!r}")
     if node.get("format") == "decimal" and kind != "string":
         raise ConstraintError(f"{where}: format decimal needs a string schema")
-    rows = [f"ResponseField({', '.join(args)})"]
-    if kind == "array":
-        if "items" not in node:
-            raise ConstraintError(f"{where}: an array needs `items`")
-        rows += _rows(bundle, node["items"], path=f"{path}[]", required=True, where=f"{where}[]", depth=depth + 1)
-    elif "items" in node:
+    if kind == "array" and "items" not in node:
+        raise ConstraintError(f"{where}: an array needs `items`")
+    if kind != "array" and "items" in node:
         raise ConstraintError(f"{where}: `items` needs an array schema")
     if kind == "object":
-        properties = node.get("properties") or {}
-        required_fields = set(node.get("required") or [])
-        undeclared = sorted(str(name) for name in required_fields - set(properties))
+        undeclared = sorted(str(name) for name in set(node.get("required") or []) - set(node.get("properties") or {}))
         if undeclared:
             raise ConstraintError(f"{where}: required field(s) {', '.join(undeclared)} have no schema")
-        for prop, prop_schema in properties.items():
-            if "." in prop or "[" in prop:
-                raise ConstraintError(f"{where}: property name {prop!r} would be ambiguous in a path")
-            rows += _rows(
-                bundle,
-                prop_schema,
-                path=f"{path}.{prop}" if path else str(prop),
-                required=prop in required_fields,
-                where=f"{where}.{prop}",
-                depth=depth + 1,
-            )
     elif "properties" in node or "required" in node:
         raise ConstraintError(f"{where}: `properties` and `required` need an object schema")
-    return rows
+    return f"ResponseField({', '.join(args)})"
 
 
 def _is_json(media: str) -> bool:
@@ -152,7 +133,7 @@ def response_source(bundle: dict[str, Any], route: str, method: str) -> tuple[in
     The operation must document exactly one 2xx status, with at most one media type. A JSON body gives its
     schema's fields, the body itself (``""``) first, then depth first, named by path; a body that is not JSON
     (Backpack's plain-text server time) or no body gives ``()``. A keyword the check would not enforce raises
-    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation and field.
+    :class:`~scripts.codegen._schemas.ConstraintError` naming the operation and field.
     """
     label = f"{method.upper()} {route}"
     responses = bundle["paths"][route][method].get("responses") or {}
@@ -172,5 +153,6 @@ def response_source(bundle: dict[str, Any], route: str, method: str) -> tuple[in
     if not _is_json(str(media)):
         return int(status), "()"
     where = f"{label} response {status}"
-    rows = _rows(bundle, (entry or {}).get("schema", {}), path="", required=True, where=where)
+    schema = (entry or {}).get("schema", {})
+    rows = [_field(at) for at in schema_paths(bundle, schema, path="", required=True, where=where)]
     return int(status), f"({''.join(row + ', ' for row in rows)})"

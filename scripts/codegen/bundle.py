@@ -26,6 +26,9 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from auth_plugins._generated import BUNDLE_FILE
+from auth_plugins._openapi import RefError, pointer
+
 __all__ = [
     "BASE_FILE",
     "BUNDLE_FILE",
@@ -34,11 +37,11 @@ __all__ = [
     "dump_bundle",
     "endpoint_sources",
     "exchange_dirs",
+    "walk",
     "with_base_components",
 ]
 
 BASE_FILE = "_base.yaml"
-BUNDLE_FILE = "openapi.yaml"
 ENDPOINTS_DIR = "endpoints"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TOP_LEVEL_ORDER = ("openapi", "info", "externalDocs", "servers", "tags", "paths", "components")
@@ -86,22 +89,22 @@ def _validate(path: Path, doc: Document) -> None:
         raise BundleError(path, f"not valid OpenAPI: {type(exc).__name__}: {exc}") from None
 
 
-def _walk(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield ``(json-pointer-ish location, node)`` for every mapping and list in ``node``."""
+def walk(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(json-pointer-ish location, node)`` for ``node`` and everything inside it, depth first."""
     yield where, node
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _walk(value, f"{where}/{key}")
+            yield from walk(value, f"{where}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _walk(value, f"{where}/{index}")
+            yield from walk(value, f"{where}/{index}")
 
 
 def _check_refs(path: Path, doc: Document) -> None:
     for route, item in (doc.get("paths") or {}).items():
         if isinstance(item, dict) and "$ref" in item:
             raise BundleError(path, f"path-item $ref at {route} ({item['$ref']}): the generator drops these silently")
-    for where, node in _walk(doc):
+    for where, node in walk(doc):
         if not isinstance(node, dict) or "$ref" not in node:
             continue
         ref = node["$ref"]
@@ -111,7 +114,7 @@ def _check_refs(path: Path, doc: Document) -> None:
 
 def _check_generator_rules(path: Path, doc: Document) -> None:
     """Refuse what openapi-python-client would turn into silent bugs (reference/openapi-python-client.md)."""
-    for where, node in _walk(doc):
+    for where, node in walk(doc):
         if not isinstance(node, dict):
             continue
         kind = node.get("type")
@@ -141,16 +144,17 @@ def _schemas_reachable_from(doc: Document, roots: list[tuple[str, Any]]) -> list
     stack = list(roots)
     while stack:
         where, node = stack.pop()
-        for sub_where, sub in _walk(node, where):
+        for sub_where, sub in walk(node, where):
             if not isinstance(sub, dict):
                 continue
             out.append((sub_where, sub))
             ref = sub.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
                 seen.add(ref)
-                target: Any = doc
-                for part in ref[2:].split("/"):
-                    target = target.get(part, {}) if isinstance(target, dict) else {}
+                try:
+                    target = pointer(doc, ref)
+                except RefError:
+                    target = {}
                 stack.append((ref[1:], target))
     return out
 

@@ -23,7 +23,7 @@ import yaml
 
 from ._examples import check_examples
 from ._facts import render_facts
-from ._request_constraints import ConstraintError
+from ._schemas import ConstraintError
 from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
 from .operations_table import render_operations_module
 from .readme_table import ReadmeError, render_table, replace_table

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 import yaml
 
+from auth_plugins._openapi import RefError, follow
 from scripts.codegen.bundle import BASE_FILE, with_base_components
 from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
 from scripts.docs_check._pages import described_values
@@ -45,20 +46,10 @@ _READ_ERRORS = (OSError, UnicodeDecodeError, yaml.YAMLError, SpecError, TypeErro
 
 def _resolve(doc: Document, node: Any) -> Any:
     """``node`` with local ``$ref`` pointers followed; raises :class:`SpecError` on a broken pointer."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref: str = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            raise SpecError(f"cannot follow $ref {ref!r} (only local, non-circular pointers)")
-        seen.add(ref)
-        target: Any = doc
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                raise SpecError(f"$ref {ref!r} points nowhere")
-            target = target[part]
-        node = target
-    return node
+    try:
+        return follow(doc, node)
+    except RefError as error:
+        raise SpecError(str(error)) from None
 
 
 def _mapping(value: Any) -> Document:

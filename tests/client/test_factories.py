@@ -2,7 +2,8 @@
 loopback server that recomputes each signature from the raw request; env-var factories; safe defaults that cannot
 be undone; checked, typed options; reprs.
 
-The server side uses tests/_verifiers.py, which imports nothing from auth_plugins.
+The server side uses the sandbox's pure verifiers (auth_plugins/sandbox/_signatures.py), which share no code with
+the signers and are held to the documented vectors in tests/signers/test_verifiers.py.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from auth_plugins import AuthenticationError, ConfigurationError, ResponseError, RetryPolicy, backpack, binance, okx
+from auth_plugins.sandbox._signatures import verify_backpack, verify_binance_ed25519, verify_binance_hmac, verify_okx
 from tests._exchanges import sample
 from tests._specs import all_operations
-from tests._verifiers import verify_backpack, verify_binance_ed25519, verify_binance_hmac, verify_okx
 
 # Throwaway credentials. Backpack: RFC 8032 TEST 1 seed (exchanges.md 1.3). Binance: the documentation's
 # HMAC pair (exchanges.md 2.2) and the RFC 8032 TEST 2 seed as PKCS#8. OKX: the documentation's secret.
@@ -68,7 +69,7 @@ class SigningServer:
         query, body = request.query_string, request.get_data()
         if self.exchange == "backpack":
             instruction = op["x-signing"]["instruction"]
-            return verify_backpack(instruction, query, body, headers, public_key_b64=BACKPACK_PUBLIC)
+            return verify_backpack(instruction, query, body, headers, api_key=BACKPACK_PUBLIC)
         if self.exchange == "binance":
             if headers.get("x-mbx-apikey") != BINANCE_KEY:
                 return False

@@ -16,7 +16,7 @@ import pytest
 from auth_plugins import ResponseError
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins.sandbox import Sandbox
-from scripts.codegen._request_constraints import ConstraintError
+from scripts.codegen._schemas import ConstraintError
 from scripts.codegen.operations_table import render_operations_module
 from tests._exchanges import EXCHANGES, FAST, MODES, NAMES, SECRETS
 from tests._specs import load_bundle, operations, resolve

@@ -20,7 +20,7 @@ from okx_client.models.supplementary_collateral import SupplementaryCollateral
 
 from auth_plugins import InvalidParameterError
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, Sandbox
-from scripts.codegen._request_constraints import ConstraintError
+from scripts.codegen._schemas import ConstraintError
 from scripts.codegen.operations_table import render_operations_module
 from tests._exchanges import EXCHANGES, NO_RETRY, sample
 from tests._gated import gated_client

@@ -8,7 +8,7 @@ import pytest
 from nacl.signing import VerifyKey
 
 from auth_plugins.binance import BinanceAuth
-from tests._verifiers import verify_binance_ed25519, verify_binance_hmac
+from auth_plugins.sandbox._signatures import verify_binance_ed25519, verify_binance_hmac
 from tests.signers._vectors import (
     BINANCE_API_KEY,
     BINANCE_ROUTES,
