@@ -48,6 +48,7 @@ RUN_BY: Final = {
     ("Adding an endpoint", 2): "tests/codegen/test_adding_an_endpoint.py",
     ("Adding an endpoint", 3): "tests/codegen/test_adding_an_endpoint.py",
     ("Adding an endpoint", 4): "test_the_check_docs_command_runs_as_written",
+    ("Architecture", 0): "test_the_architecture_names_what_is_there",
     ("Internals", 0): "test_the_validation_message_is_the_one_raised",
     ("Internals", 1): "test_python_blocks_run_against_the_sandbox",
 }
@@ -168,3 +169,12 @@ def test_the_validation_message_is_the_one_raised(sbx: Sandbox) -> None:
     with FACTS["okx"].client(sbx) as client, pytest.raises(InvalidParameterError) as caught:
         get_max_loan.sync(client=client, mgn_mode="cross", inst_id="A-B,C-D,E-F,G-H,I-J,K-L")
     assert f"{type(caught.value).__name__}: {caught.value}" == block("Internals", 0).text.strip()
+
+
+def test_the_architecture_names_what_is_there() -> None:
+    # Every path-like word of the tree (a file or folder name) exists in the repository.
+    text = block("Architecture", 0).text
+    names = {word.rstrip("/,:;") for word in text.split() if word.endswith(("/", ".py", ".py,"))}
+    everything = {p.name for p in REPO.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts}
+    missing = sorted(n for n in names if n and "<" not in n and n.split("/")[-1] not in everything)
+    assert missing == []
