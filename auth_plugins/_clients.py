@@ -6,7 +6,9 @@ carrying out its steps: gates, sending through the client's transport under the 
 the body under the size cap, sleeping, re-syncing. The generated code hands ``request`` a ready target
 (``/path?query``) and body bytes, which go out as built, with no second encoding; any other ``request`` call
 (``params=``, ``json=`` ...) is built by httpx as usual first. Redirects are never followed (a 3xx is a
-``ResponseError``): httpx would carry the exchange's key and signature headers to the other origin.
+``ResponseError``): httpx would carry the exchange's key and signature headers to the other origin. Closing a
+client closes its connections and nothing else: the next call, or entering it again (``with``; ``async with``
+in each of two ``asyncio.run`` calls), opens new ones, where httpx would raise a plain ``RuntimeError``.
 """
 
 from __future__ import annotations
