@@ -125,7 +125,7 @@ class Resync:
 Step = Gate | Send | Sleep | Resync
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True)
 class _Snapshot:
     """The request as the generated code built it, before any signer touched it (its ``repr`` is the method and
     path only: the headers hold the API key)."""
