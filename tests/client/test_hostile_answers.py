@@ -201,3 +201,14 @@ def test_resync_clock_refuses_an_absurd_time_and_keeps_the_offset(
         assert info.value.operation == f"GET {exchange.time_path}", case
         assert signer.offset_ms == believable, case
         assert len(hostile.received(exchange.time_path)) == 1, case  # a refusal is not retried
+
+
+def test_a_server_time_outside_2020_to_2100_is_refused_even_when_the_local_clock_agrees(
+    hostile: HostileServer, exchange: Exchange
+) -> None:
+    # A host clock stuck in 1970 agrees with a server answering 5: the epoch range, not the window, refuses it.
+    client = exchange.make(hostile.base_url, rate_limit=False, clock=lambda: 5, retry=RETRY)
+    hostile.script(exchange.time_path, server_time(exchange.name, "5"))
+    with pytest.raises(TimestampError, match=r"outside 2020-01-01\.\.2100-01-01"):
+        resync_clock(client)
+    assert client.get_httpx_client().pipeline.signer.offset_ms == 0
