@@ -141,11 +141,11 @@ def test_a_closed_client_can_be_entered_again(hostile: HostileServer, exchange: 
 # --- frame locals ------------------------------------------------------------------------------------------------
 
 
-def _raised(client: Any, module: Any, arguments: dict[str, Any], mode: str) -> BaseException:
+def _raised(client: Any, module: Any, arguments: dict[str, Any], mode: str) -> Exception:
     """What one call raised; the frames of its traceback start here, so the test's own locals are not in them."""
     try:
         call(client, module, mode, arguments, enter=False)
-    except BaseException as error:
+    except Exception as error:
         return error
     raise AssertionError("the call did not fail")
 
