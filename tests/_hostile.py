@@ -4,9 +4,10 @@ per path, so a test can make a server do what no well-behaved exchange (or the s
 :class:`HostileServer` answers every request to one exchange's paths. A path answers with the next answer
 :meth:`~HostileServer.script` queued for it, then, once the queue is empty, normally: the spec's documented 200
 example (``generated/<exchange>_client/openapi.yaml``), and for the server-time operation the current time in the
-exchange's own shape. Every answer closes its connection when done. An :data:`Answer` is a function writing to a
-:class:`Peer`; the factories below build the hostile ones: a body trickled a byte at a time, a status line dripped
-byte by byte, a valid 64 MiB JSON body, an endless chunked body, a gzip bomb, and any status with any body.
+exchange's own shape. A connection stays open after a normal answer (``Connection: keep-alive``, so clients pool
+it) and is closed after a scripted one. An :data:`Answer` is a function writing to a :class:`Peer`; the factories
+below build the hostile ones: a body trickled a byte at a time, a status line dripped byte by byte, a valid 64 MiB
+JSON body, an endless chunked body, a gzip or deflate bomb, any server time, and any status with any body.
 
 Imports nothing of ``auth_plugins``, so the same servers measure any version of the clients
 (``scripts/bench/hostile.py``).
@@ -33,14 +34,15 @@ __all__ = [
     "MiB",
     "Answer",
     "HostileServer",
+    "OpenClient",
     "Peer",
     "Received",
     "answer",
     "big_json",
     "documented",
-    "example",
     "drip_status",
     "endless_chunked",
+    "example",
     "gzip_bomb",
     "server_time",
     "timestamp_error",
@@ -80,13 +82,13 @@ class Received:
 
 
 class Peer:
-    """The client end of one connection, as an answer writes to it."""
+    """The client end of a connection, as the answer to one request writes to it."""
 
     def __init__(self, sock: socket.socket, stop: threading.Event, received: Received, scripted: bool) -> None:
         self._sock = sock
         self._stop = stop
         self.received = received
-        """The request this connection answers."""
+        """The request being answered."""
         self.scripted = scripted
         """Whether the answer was a scripted one (not the normal answer)."""
         self.gone_at: float | None = None
@@ -114,22 +116,36 @@ class Peer:
 
 
 Answer = Callable[[Peer], None]
-"""Writes a whole answer to one connection (which is closed afterwards)."""
+"""Writes a whole answer to one connection."""
+OpenClient = Callable[..., Any]
+"""The ``opened`` fixture of tests/client: ``opened(exchange, server, variant="", **options)`` makes a client on
+``server`` (rate limiter off) that is closed when the test ends."""
 
 
-def _head(status: int, headers: Iterable[tuple[str, str]]) -> bytes:
+def _head(status: int, headers: Iterable[tuple[str, str]], keep_alive: bool = False) -> bytes:
     reason = _REASONS.get(status) or _REASONS_5XX.get(status) or "Status"
-    lines = [f"HTTP/1.1 {status} {reason}", *(f"{name}: {value}" for name, value in headers), "Connection: close"]
+    connection = "keep-alive" if keep_alive else "close"
+    lines = [
+        f"HTTP/1.1 {status} {reason}",
+        *(f"{name}: {value}" for name, value in headers),
+        f"Connection: {connection}",
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 def answer(
-    status: int, body: bytes | str, content_type: str = "application/json", headers: Iterable[tuple[str, str]] = ()
+    status: int,
+    body: bytes | str,
+    content_type: str = "application/json",
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    keep_alive: bool = False,
 ) -> Answer:
-    """An ordinary answer: ``status`` with ``body`` (a ``str`` is UTF-8), whatever it contains."""
+    """An ordinary answer: ``status`` with ``body`` (a ``str`` is UTF-8), whatever it contains; ``keep_alive`` says
+    ``Connection: keep-alive`` (the server keeps the connection only after a normal answer)."""
     data = body.encode() if isinstance(body, str) else body
     fields = [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers]
-    head = _head(status, fields)
+    head = _head(status, fields, keep_alive)
 
     def write(peer: Peer) -> None:
         peer.send(head + data)
@@ -137,10 +153,10 @@ def answer(
     return write
 
 
-def server_time(exchange: str, raw: str) -> Answer:
+def server_time(exchange: str, raw: str, *, keep_alive: bool = False) -> Answer:
     """A 200 from the server-time operation whose time is the text ``raw`` (``"0"``, ``"1" + "0" * 20``, ...)."""
     content_type, template = _TIME_BODIES[exchange]
-    return answer(200, template.format(raw), content_type)
+    return answer(200, template.format(raw), content_type, keep_alive=keep_alive)
 
 
 def timestamp_error(exchange: str) -> Answer:
@@ -270,25 +286,35 @@ def _spec_answers(exchange: str) -> dict[str, tuple[str, Any, bool]]:
     return found
 
 
-def documented(exchange: str, path: str) -> Answer:
+def documented(exchange: str, path: str, *, keep_alive: bool = False) -> Answer:
     """The normal answer to ``path``: the spec's 200 example; the current time for the server-time operation."""
     known = _spec_answers(exchange).get(path)
     if known is None:
-        return answer(404, json.dumps({"code": "NOT_FOUND", "msg": "no such path"}))
+        return answer(404, json.dumps({"code": "NOT_FOUND", "msg": "no such path"}), keep_alive=keep_alive)
     media, example, is_time = known
     if is_time:
-        return server_time(exchange, str(time.time_ns() // 1_000_000))
+        return server_time(exchange, str(time.time_ns() // 1_000_000), keep_alive=keep_alive)
     body = example if isinstance(example, str) else json.dumps(example)
-    return answer(200, body, media)
+    return answer(200, body, media, keep_alive=keep_alive)
 
 
-def _read_request(sock: socket.socket) -> Received | None:
+def _recv(sock: socket.socket, stop: threading.Event) -> bytes:
+    """The next bytes from ``sock`` (``b""`` once it is closed, the server stops or the client idles for 10 s)."""
+    until = time.monotonic() + 10.0
+    while not stop.is_set() and time.monotonic() < until:
+        try:
+            return sock.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            return b""
+    return b""
+
+
+def _read_request(sock: socket.socket, stop: threading.Event) -> Received | None:
     data = b""
     while b"\r\n\r\n" not in data:
-        try:
-            piece = sock.recv(65536)
-        except OSError:
-            return None
+        piece = _recv(sock, stop)
         if not piece or len(data) > 65536:
             return None
         data += piece
@@ -301,10 +327,7 @@ def _read_request(sock: socket.socket) -> Received | None:
         headers[name.strip().lower()] = value.strip()
     length = int(headers.get("content-length", "0"))
     while len(rest) < length:
-        try:
-            piece = sock.recv(65536)
-        except OSError:
-            return None
+        piece = _recv(sock, stop)
         if not piece:
             return None
         rest += piece
@@ -363,22 +386,23 @@ class HostileServer:
             thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
+        """Answer the requests of one connection: kept open after each normal answer, closed after a scripted one."""
         with sock:
-            sock.settimeout(5.0)
-            received = _read_request(sock)
-            if received is None:
-                return
             sock.settimeout(0.05)
-            with self._lock:
-                self._received.append(received)
-                queue = self._scripts.get(received.path)
-                respond = queue.popleft() if queue else None
-                peer = Peer(sock, self._stop, received, scripted=respond is not None)
-                self.peers.append(peer)
-            (respond or documented(self.exchange, received.path))(peer)
+            while (received := _read_request(sock, self._stop)) is not None:
+                with self._lock:
+                    self._received.append(received)
+                    queue = self._scripts.get(received.path)
+                    respond = queue.popleft() if queue else None
+                    peer = Peer(sock, self._stop, received, scripted=respond is not None)
+                    self.peers.append(peer)
+                if respond is not None:
+                    respond(peer)
+                    return
+                documented(self.exchange, received.path, keep_alive=True)(peer)
 
     def scripted_peers(self) -> list[Peer]:
-        """The connections that got a scripted answer, in order."""
+        """The requests that got a scripted answer (each on a connection of its own), in order."""
         with self._lock:
             return [peer for peer in self.peers if peer.scripted]
 

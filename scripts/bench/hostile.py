@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import datetime
 import importlib
 import importlib.util
 import inspect
@@ -115,13 +116,33 @@ def _scripted(make: Callable[[Run], Any]) -> Callable[[Run], list[str]]:
     return scenario
 
 
+def _stamp(exchange: str, received: Any) -> str:
+    """The date a signed request was stamped with (``"unreadable"`` when it carries none)."""
+    try:
+        if exchange == "okx":
+            return str(received.headers["ok-access-timestamp"])
+        if exchange == "backpack":
+            milliseconds = int(received.headers["x-timestamp"])
+        else:
+            milliseconds = int(received.target.split("timestamp=")[1].split("&")[0])
+        return datetime.datetime.fromtimestamp(milliseconds / 1000, datetime.UTC).isoformat(timespec="seconds")
+    except (KeyError, IndexError, ValueError, OverflowError, OSError):
+        return "unreadable"
+
+
 def _server_time(raw: str) -> Callable[[Run], list[str]]:
-    """A timestamp error, then ``raw`` as the server time; then a normal call: is the client still usable?"""
+    """A timestamp error, then ``raw`` as the server time; then a normal call: is the client still usable, and what
+    does it stamp its request with?"""
 
     def scenario(run: Run) -> list[str]:
         run.server.script(run.signed, run.hostile.timestamp_error(run.exchange))
         run.server.script(TIME_PATHS[run.exchange], run.hostile.server_time(run.exchange, raw))
-        return [run.call(), "then " + run.call()]
+        found = [run.call()]
+        before = len(run.server.received(run.signed))
+        found.append("then " + run.call())
+        sent = run.server.received(run.signed)[before:]
+        found.append(f"stamped {_stamp(run.exchange, sent[-1])}" if sent else "then nothing sent")
+        return found
 
     return scenario
 
@@ -168,9 +189,10 @@ def _entered_twice(run: Run) -> list[str]:
     return found
 
 
-def _many_clients(run: Run, count: int = 1500) -> list[str]:
-    """``count`` clients with distinct credentials: the time to make the first and the last ten, then to redact a
-    record."""
+def _many_clients(run: Run) -> list[str]:
+    """``$HOSTILE_CLIENTS`` (default 1,500) clients with distinct credentials: the time to make the first and the
+    last ten, then to redact a record."""
+    count = int(os.environ.get("HOSTILE_CLIENTS", "1500"))
     times = []
     made = []
     for number in range(count):

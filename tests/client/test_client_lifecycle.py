@@ -24,7 +24,7 @@ from auth_plugins.binance import BinanceAuth
 from auth_plugins.okx import OkxAuth
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from tests._exchanges import FAST, MODES, NO_RETRY, SECRETS, Exchange, call, sample
-from tests._hostile import HostileServer, answer, trickle
+from tests._hostile import HostileServer, OpenClient, answer, trickle
 
 UNUSED_URL: Final = "http://127.0.0.1:9"
 
@@ -108,8 +108,10 @@ def test_a_redactor_holds_its_own_secrets_only_and_goes_with_its_client(exchange
 # --- event loops and re-entry ------------------------------------------------------------------------------------
 
 
-def test_one_client_serves_successive_event_loops_entered_or_not(hostile: HostileServer, exchange: Exchange) -> None:
-    client = exchange.make(hostile.base_url, rate_limit=False, timeout=0.3, **NO_RETRY)
+def test_one_client_serves_successive_event_loops_entered_or_not(
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange
+) -> None:
+    client = opened(exchange, hostile, timeout=0.3, **NO_RETRY)
     endpoint, arguments = exchange.module(), sample(exchange.name, exchange.signed[1])
 
     async def plain() -> int:
@@ -128,14 +130,13 @@ def test_one_client_serves_successive_event_loops_entered_or_not(hostile: Hostil
     assert len(hostile.received(exchange.path)) == 7
 
 
-def test_a_closed_client_can_be_entered_again(hostile: HostileServer, exchange: Exchange) -> None:
-    client = exchange.make(hostile.base_url, rate_limit=False)
+def test_a_closed_client_can_be_entered_again(opened: OpenClient, hostile: HostileServer, exchange: Exchange) -> None:
+    client = opened(exchange, hostile)
     endpoint, arguments = exchange.module(), sample(exchange.name, exchange.signed[1])
     for _ in range(2):
         with client:
             assert endpoint.sync_detailed(client=client, **arguments).status_code == 200
     assert endpoint.sync_detailed(client=client, **arguments).status_code == 200
-    client.get_httpx_client().close()
 
 
 # --- frame locals ------------------------------------------------------------------------------------------------
@@ -167,13 +168,13 @@ def _wire_secrets(exchange: Exchange, server: HostileServer) -> list[str]:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("failure", ["deadline", "server-error"])
 def test_captured_frame_locals_hold_no_signature_or_key(
-    hostile: HostileServer, exchange: Exchange, mode: str, failure: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str, failure: str
 ) -> None:
     for variant in exchange.variants:
         hostile.reset()
         # The 502 is retried, so the locals of a rebuilt attempt are captured too.
         retry = NO_RETRY if failure == "deadline" else FAST
-        client = exchange.make(hostile.base_url, variant, rate_limit=False, timeout=0.15, **retry)
+        client = opened(exchange, hostile, variant, timeout=0.15, **retry)
         failing = trickle(0.05, give_up_s=2.0) if failure == "deadline" else answer(502, b"<html>bad gateway</html>")
         hostile.script(exchange.path, *[failing for _ in range(3)])
         error = _raised(client, exchange.module(), sample(exchange.name, exchange.signed[1]), mode)

@@ -27,7 +27,7 @@ from auth_plugins import (
     resync_clock,
 )
 from tests._exchanges import MODES, Exchange, call, sample
-from tests._hostile import HostileServer, Received, answer, server_time, timestamp_error
+from tests._hostile import HostileServer, OpenClient, Received, answer, server_time, timestamp_error
 
 RETRY: Final = RetryPolicy(max_retries=2, backoff_base_s=0.005, backoff_cap_s=0.02)
 DIGITS: Final = "1" + "0" * 5000  # past int()'s 4,300-digit limit
@@ -52,8 +52,8 @@ STATUS_CLASS: Final[dict[int, type[APIError]]] = {
 RETRIED: Final = (429, 500, 503)
 
 
-def _client(exchange: Exchange, server: HostileServer) -> Any:
-    return exchange.make(server.base_url, rate_limit=False, timeout=2.0, retry=RETRY)
+def _client(opened: OpenClient, exchange: Exchange, server: HostileServer) -> Any:
+    return opened(exchange, server, timeout=2.0, retry=RETRY)
 
 
 def _outcome(client: Any, exchange: Exchange, mode: str) -> Exception | None:
@@ -67,9 +67,9 @@ def _outcome(client: Any, exchange: Exchange, mode: str) -> Exception | None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", list(STATUS_CLASS))
 def test_a_garbage_body_is_the_typed_error_of_its_status(
-    hostile: HostileServer, exchange: Exchange, mode: str, status: int
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str, status: int
 ) -> None:
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     attempts = RETRY.max_retries + 1 if status in RETRIED else 1
     for case, body in GARBAGE.items():
         hostile.reset()
@@ -85,9 +85,9 @@ def test_a_garbage_body_is_the_typed_error_of_its_status(
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", RETRIED)
 def test_a_retryable_status_is_retried_whatever_its_body(
-    hostile: HostileServer, exchange: Exchange, mode: str, status: int
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str, status: int
 ) -> None:
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     garbage = list(GARBAGE.values())
     for first, second in zip(garbage, garbage[1:], strict=False):
         hostile.reset()
@@ -98,9 +98,9 @@ def test_a_retryable_status_is_retried_whatever_its_body(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_hostile_retry_after_is_never_waited_for_nor_raised_raw(
-    hostile: HostileServer, exchange: Exchange, mode: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str
 ) -> None:
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     # Unreadable or negative: the policy's own backoff; absurdly long: raised at once, carrying the value.
     for value in ("1e999", "nan", "-5", DIGITS, "Tue, 01 Jan 99999 00:00:00 GMT", "\x7f\x01"):
         hostile.reset()
@@ -146,10 +146,10 @@ def _now_ms() -> int:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", list(ABSURD))
 def test_an_absurd_server_time_is_refused_and_the_client_resyncs_at_the_next_timestamp_error(
-    hostile: HostileServer, exchange: Exchange, mode: str, case: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str, case: str
 ) -> None:
     raw, refusal = ABSURD[case]
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     signer = client.get_httpx_client().pipeline.signer
 
     hostile.script(exchange.path, timestamp_error(exchange.name))
@@ -180,9 +180,9 @@ def test_an_absurd_server_time_is_refused_and_the_client_resyncs_at_the_next_tim
 
 @pytest.mark.parametrize("mode", MODES)
 def test_resync_clock_refuses_an_absurd_time_and_keeps_the_offset(
-    hostile: HostileServer, exchange: Exchange, mode: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str
 ) -> None:
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     signer = client.get_httpx_client().pipeline.signer
 
     def resync() -> int:
@@ -204,10 +204,10 @@ def test_resync_clock_refuses_an_absurd_time_and_keeps_the_offset(
 
 
 def test_a_server_time_outside_2020_to_2100_is_refused_even_when_the_local_clock_agrees(
-    hostile: HostileServer, exchange: Exchange
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange
 ) -> None:
     # A host clock stuck in 1970 agrees with a server answering 5: the epoch range, not the window, refuses it.
-    client = exchange.make(hostile.base_url, rate_limit=False, clock=lambda: 5, retry=RETRY)
+    client = opened(exchange, hostile, clock=lambda: 5, retry=RETRY)
     hostile.script(exchange.time_path, server_time(exchange.name, "5"))
     with pytest.raises(TimestampError, match=r"outside 2020-01-01\.\.2100-01-01"):
         resync_clock(client)

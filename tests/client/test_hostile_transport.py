@@ -23,6 +23,7 @@ from tests._hostile import (
     Answer,
     HostileServer,
     MiB,
+    OpenClient,
     answer,
     big_json,
     documented,
@@ -42,9 +43,8 @@ GIVE_UP_S: Final = 6.0
 BOUND_S: Final = ATTEMPTS * TIMEOUT_S + RETRY.max_retries * RETRY.backoff_cap_s + SLACK_S
 
 
-def _client(exchange: Exchange, server: HostileServer, **options: Any) -> Any:
-    options = {"rate_limit": False, "timeout": TIMEOUT_S, "retry": RETRY, **options}
-    return exchange.make(server.base_url, **options)
+def _client(opened: OpenClient, exchange: Exchange, server: HostileServer, **options: Any) -> Any:
+    return opened(exchange, server, **{"timeout": TIMEOUT_S, "retry": RETRY, **options})
 
 
 def _outcome(client: Any, exchange: Exchange, mode: str) -> tuple[Exception | None, float]:
@@ -76,9 +76,11 @@ def _assert_recovers(client: Any, exchange: Exchange, server: HostileServer, mod
     assert len(server.received(exchange.path)) == 1
 
 
-def _assert_ends_at_the_deadlines(server: HostileServer, exchange: Exchange, mode: str, slow: Answer) -> None:
+def _assert_ends_at_the_deadlines(
+    opened: OpenClient, server: HostileServer, exchange: Exchange, mode: str, slow: Answer
+) -> None:
     server.script(exchange.path, *[slow for _ in range(ATTEMPTS)])
-    client = _client(exchange, server)
+    client = _client(opened, exchange, server)
     error, seconds = _outcome(client, exchange, mode)
     assert type(error) is RequestTimeoutError, repr(error)
     assert error.operation == f"GET {exchange.path}"
@@ -92,18 +94,20 @@ def _assert_ends_at_the_deadlines(server: HostileServer, exchange: Exchange, mod
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_trickled_body_ends_at_each_attempts_deadline(hostile: HostileServer, exchange: Exchange, mode: str) -> None:
-    _assert_ends_at_the_deadlines(hostile, exchange, mode, trickle(0.05, give_up_s=GIVE_UP_S))
+def test_a_trickled_body_ends_at_each_attempts_deadline(
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str
+) -> None:
+    _assert_ends_at_the_deadlines(opened, hostile, exchange, mode, trickle(0.05, give_up_s=GIVE_UP_S))
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_dripped_status_line_ends_at_each_attempts_deadline(
-    hostile_servers: dict[str, HostileServer], mode: str
+    opened: OpenClient, hostile_servers: dict[str, HostileServer], mode: str
 ) -> None:
     # The status line is read before anything exchange-specific happens: one exchange stands for all three.
     server = hostile_servers["binance"]
     server.reset()
-    _assert_ends_at_the_deadlines(server, EXCHANGES["binance"], mode, drip_status(0.05, give_up_s=GIVE_UP_S))
+    _assert_ends_at_the_deadlines(opened, server, EXCHANGES["binance"], mode, drip_status(0.05, give_up_s=GIVE_UP_S))
 
 
 def _deflate_bomb(exchange: str, path: str) -> Answer:
@@ -128,11 +132,11 @@ STREAMED: Final = ("json-64mib", "endless-chunked")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", list(OVERSIZED))
 def test_a_body_past_the_cap_is_a_response_error_and_the_connection_is_closed(
-    hostile: HostileServer, exchange: Exchange, mode: str, case: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str, case: str
 ) -> None:
     make, counted = OVERSIZED[case]
     hostile.script(exchange.path, make(exchange.name, exchange.path))
-    client = _client(exchange, hostile)
+    client = _client(opened, exchange, hostile)
     error, seconds = _outcome(client, exchange, mode)
     assert type(error) is ResponseError, repr(error)
     assert error.status == 200
@@ -146,14 +150,14 @@ def test_a_body_past_the_cap_is_a_response_error_and_the_connection_is_closed(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_cap_is_the_clients_own_and_an_encoding_it_did_not_offer_is_refused(
-    hostile: HostileServer, exchange: Exchange, mode: str
+    opened: OpenClient, hostile: HostileServer, exchange: Exchange, mode: str
 ) -> None:
     normal = documented(exchange.name, exchange.path)
-    small = _client(exchange, hostile, max_response_bytes=16)
+    small = _client(opened, exchange, hostile, max_response_bytes=16)
     hostile.script(exchange.path, normal)
     error, _ = _outcome(small, exchange, mode)
     assert type(error) is ResponseError and "cap of 16 bytes" in error.message, repr(error)
-    roomy = _client(exchange, hostile, max_response_bytes=4096)
+    roomy = _client(opened, exchange, hostile, max_response_bytes=4096)
     assert _outcome(roomy, exchange, mode)[0] is None
     hostile.script(exchange.path, answer(200, b"\x00" * 64, headers=[("Content-Encoding", "br")]))
     error, _ = _outcome(roomy, exchange, mode)
