@@ -117,17 +117,17 @@ def _scripted(make: Callable[[Run], Any]) -> Callable[[Run], list[str]]:
 
 
 def _stamp(exchange: str, received: Any) -> str:
-    """The date a signed request was stamped with (``"unreadable"`` when it carries none)."""
+    """The date a signed request was stamped with, or its milliseconds when they are no date."""
+    if exchange == "okx":
+        return str(received.headers.get("ok-access-timestamp"))
+    if exchange == "backpack":
+        text = received.headers.get("x-timestamp", "")
+    else:
+        text = received.target.partition("timestamp=")[2].partition("&")[0]
     try:
-        if exchange == "okx":
-            return str(received.headers["ok-access-timestamp"])
-        if exchange == "backpack":
-            milliseconds = int(received.headers["x-timestamp"])
-        else:
-            milliseconds = int(received.target.split("timestamp=")[1].split("&")[0])
-        return datetime.datetime.fromtimestamp(milliseconds / 1000, datetime.UTC).isoformat(timespec="seconds")
-    except (KeyError, IndexError, ValueError, OverflowError, OSError):
-        return "unreadable"
+        return datetime.datetime.fromtimestamp(int(text) / 1000, datetime.UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return f"{text!r} ms (no date)"
 
 
 def _server_time(raw: str) -> Callable[[Run], list[str]]:
