@@ -28,8 +28,10 @@ from auth_plugins._gates import RequestGate
 from auth_plugins._operation import OperationInfo
 from auth_plugins._profile import ExchangeProfile
 from auth_plugins._redaction import Redactor
+from auth_plugins._requests import QuietRequest
 from auth_plugins._responses import CheckedResponse, check_response
 from auth_plugins._retry import RetryPolicy
+from auth_plugins._secrets import Unpicklable
 from auth_plugins.errors import APIError, ExchangeError, TimestampError
 
 __all__ = [
@@ -49,7 +51,7 @@ logger = logging.getLogger("auth_plugins")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Pipeline:
+class Pipeline(Unpicklable):
     """Everything a client's requests go through besides the connection itself; shared by its sync and async sides.
 
     ``auth`` signs (its ``offset_ms`` is what a re-sync sets); ``clock`` is the clock it reads (Unix ms, without the
@@ -125,7 +127,8 @@ Step = Gate | Send | Sleep | Resync
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
-    """The request as the generated code built it, before any signer touched it."""
+    """The request as the generated code built it, before any signer touched it (its ``repr`` is the method and
+    path only: the headers hold the API key)."""
 
     method: str
     url: httpx.URL
@@ -133,9 +136,12 @@ class _Snapshot:
     content: bytes
     extensions: dict[str, Any]
 
+    def __repr__(self) -> str:
+        return f"_Snapshot({self.method} {self.url.path})"
+
     def fresh(self) -> httpx.Request:
         # An empty body is left out so that no Content-Length appears that the original did not have.
-        return httpx.Request(
+        return QuietRequest(
             self.method,
             self.url,
             headers=list(self.headers),

@@ -6,7 +6,9 @@ carrying out its steps: gates, sending through the client's transport under the 
 the body under the size cap, sleeping, re-syncing. The generated code hands ``request`` a ready target
 (``/path?query``) and body bytes, which go out as built, with no second encoding; any other ``request`` call
 (``params=``, ``json=`` ...) is built by httpx as usual first. Redirects are never followed (a 3xx is a
-``ResponseError``): httpx would carry the exchange's key and signature headers to the other origin.
+``ResponseError``): httpx would carry the exchange's key and signature headers to the other origin. Closing a
+client closes its connections and nothing else: the next call, or entering it again (``with``; ``async with``
+in each of two ``asyncio.run`` calls), opens new ones, where httpx would raise a plain ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from auth_plugins._attempts import (
 from auth_plugins._body import ACCEPT_ENCODING, BodyReader, BodyTooLarge, UnsupportedEncoding
 from auth_plugins._deadline import start_deadline, stop_deadline
 from auth_plugins._redaction import activate, deactivate
+from auth_plugins._requests import QuietRequest, quiet
 from auth_plugins._responses import CheckedResponse, describe, transport_error
 from auth_plugins._routes import lookup
 from auth_plugins._secrets import Unpicklable
@@ -97,11 +100,11 @@ def _build(client: httpx.Client | httpx.AsyncClient, method: str, url: Any, opti
     re-encoding; anything else goes through httpx's ``build_request``."""
     if type(url) is not str or url[:1] != "/" or not options.keys() <= _FAST_OPTIONS:
         kept = {name: value for name, value in options.items() if name not in _NOT_APPLICABLE}
-        return client.build_request(method, url, **kept)
+        return quiet(client.build_request(method, url, **kept))
     headers = client.headers.copy()
     if options.get("headers"):
         headers.update(options["headers"])
-    return httpx.Request(
+    return QuietRequest(
         method,
         join(client.base_url, url),
         headers=headers,
@@ -158,9 +161,21 @@ class SyncPipelineClient(Unpicklable, httpx.Client):
         return self._call(_build(self, method, url, options)).response
 
     def send(self, request: httpx.Request, **options: Any) -> httpx.Response:
-        """Send ``request`` through the pipeline; ``auth``, ``follow_redirects`` and ``stream`` do not apply."""
+        """Send ``request`` through the pipeline; ``auth``, ``follow_redirects`` and ``stream`` do not apply. The
+        request is signed in place (and a plain ``httpx.Request`` becomes a :class:`QuietRequest`)."""
         request.read()
-        return self._call(request).response
+        return self._call(quiet(request)).response
+
+    def __enter__(self) -> SyncPipelineClient:
+        """The client itself. Its connections open on first use, so it can be entered again once closed."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client's connections; a later call opens new ones (httpx would refuse it instead)."""
+        self._connection.close()
 
     def resync_clock(self) -> int:
         """Measure the offset to the exchange's clock (its server-time operation), install it, return it (ms)."""
@@ -232,7 +247,19 @@ class AsyncPipelineClient(Unpicklable, httpx.AsyncClient):
     async def send(self, request: httpx.Request, **options: Any) -> httpx.Response:
         """Async twin of :meth:`SyncPipelineClient.send`."""
         await request.aread()
-        return (await self._call(request)).response
+        return (await self._call(quiet(request))).response
+
+    async def __aenter__(self) -> AsyncPipelineClient:
+        """The client itself; like the sync side, it can be entered again once closed, in another event loop too
+        (``async with`` inside each of two ``asyncio.run`` calls)."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client's connections of the running event loop; a later call opens new ones."""
+        await self._connection.aclose()
 
     async def resync_clock(self) -> int:
         """Async twin of :meth:`SyncPipelineClient.resync_clock`."""

@@ -153,6 +153,7 @@ class PipelineHooks(Unpicklable):
     :class:`~auth_plugins.errors.InvalidParameterError` for arguments the generated code refuses."""
 
     __slots__ = ("_async_transport", "_connection", "_transport", "pipeline")
+    _pickled_as = "a factory-made client"
 
     def __init__(
         self,

@@ -18,6 +18,8 @@ from contextvars import ContextVar, Token
 from typing import Final
 from urllib.parse import quote
 
+from auth_plugins._secrets import Unpicklable
+
 __all__ = [
     "REDACTED",
     "RedactingFilter",
@@ -58,7 +60,7 @@ def _structural(text: str) -> str:
     return _SECRET_HEADER.sub(rf"\1\2{REDACTED}", text)
 
 
-class Redactor:
+class Redactor(Unpicklable):
     """Scrubs one client's secrets (as given, percent-encoded, and line by line, so each PEM line is caught on its
     own; values under four characters are ignored) and every signature and key-header value from text."""
 
@@ -84,9 +86,6 @@ class Redactor:
 
     def __repr__(self) -> str:
         return "Redactor()"
-
-    def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
-        raise TypeError("a Redactor holds credentials and is not pickled")
 
 
 _ACTIVE: ContextVar[Redactor | None] = ContextVar("auth_plugins_redactor", default=None)

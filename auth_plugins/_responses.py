@@ -118,6 +118,9 @@ def check_response(profile: ExchangeProfile, operation: OperationInfo, response:
         body = decode_json(response.content)
     if profile.success_code is not None:
         if isinstance(body, dict) and "code" in body and body["code"] != profile.success_code:
+            if type(body["code"]) is not type(profile.success_code):
+                # Not a code the exchange could send (null, a float that overflowed, an integer for a string...).
+                raise _contract_error(response, "the envelope's code is not of the documented type")
             # Enveloped exchanges report business errors in a 2xx; only the code can classify them.
             raise _error(profile, response, APIError, body)
     if shape is not None:

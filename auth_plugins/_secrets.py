@@ -11,13 +11,17 @@ __all__ = ["MaskedKey", "Secret", "Unpicklable"]
 
 
 class Unpicklable:
-    """Mixin: pickling, copying or deep-copying the object raises ``TypeError`` (it holds credentials)."""
+    """Mixin: pickling, copying or deep-copying the object raises ``TypeError`` (it holds credentials).
+
+    The message names the class, or ``_pickled_as`` where a class is only reached through another object (a
+    generated client pickles its hooks)."""
 
     __slots__ = ()
+    _pickled_as: str = ""
 
     def __reduce_ex__(self, protocol: object) -> tuple[object, ...]:
         raise TypeError(
-            f"{type(self).__name__} holds credentials and cannot be pickled or copied; "
+            f"{self._pickled_as or type(self).__name__} holds credentials and cannot be pickled or copied; "
             "build it again (make_client, client_from_env) in the process that needs it"
         )
 
