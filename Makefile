@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: help venv generate check lint typecheck test demo bench check-docs clean
 
 help:
-	@echo "make demo       call every endpoint on the built-in sandbox exchange and print a table"
+	@echo "make demo       every endpoint once on the built-in sandbox exchange, then every venue's borrowing capacity"
 	@echo "make test       everything CI checks: drift, ruff, mypy --strict, pytest"
 	@echo "make generate   bundle specs/ and regenerate generated/ (then commit both)"
 	@echo "make check      drift check, ruff and mypy --strict, without the tests"
@@ -56,7 +56,7 @@ $(SPECS_STAMP): $(STAMP) $(SPEC_SOURCES)
 demo: $(SPECS_STAMP)
 	$(BIN)/python -m scripts.demo
 
-# A few minutes; prints the table and writes build/bench.json. BENCH_ARGS="--quick" for a seconds-long smoke run.
+# About 3 minutes; prints the tables and writes build/bench.json (method and figures: scripts/bench/README.md). BENCH_ARGS="--quick" for a seconds-long smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
