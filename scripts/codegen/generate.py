@@ -75,17 +75,6 @@ def _format(path: Path) -> None:
     subprocess.run([ruff, "format", *args], check=True)
 
 
-def _naming_the_file(message: str, bundle: dict[str, Any], sources: dict[str, Path]) -> str:
-    """``message`` (which starts with ``METHOD /route``) prefixed with the endpoint file that operation comes from."""
-    for route, item in bundle["paths"].items():
-        for method, operation in item.items():
-            if isinstance(operation, dict) and message.startswith(f"{method.upper()} {route} "):
-                source = sources.get(str(operation.get("operationId")))
-                if source is not None:
-                    return f"{source}: {message}"
-    return message
-
-
 def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     """Bundle one exchange and generate its package under ``out_root``; return the package directory.
 
@@ -98,10 +87,7 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     bundle = bundle_exchange(exchange_dir)
     text = dump_bundle(bundle, exchange)
     sources = endpoint_sources(exchange_dir)
-    try:
-        operations_source = render_operations_module(bundle, spec)
-    except ConstraintError as error:
-        raise ConstraintError(_naming_the_file(str(error), bundle, sources)) from None
+    operations_source = render_operations_module(bundle, spec, sources)
     table: dict[str, Any] = {}
     exec(compile(operations_source, f"{exchange}_client/operations.py", "exec"), table)
     check_examples(bundle, table["OPERATIONS"], sources)

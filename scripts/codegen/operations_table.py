@@ -10,11 +10,14 @@ only reads, the request validator needs each parameter's constraints
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ._examples import examples_source
 from ._request_constraints import PARAM_CLASS, constraints_source
 from ._response_constraints import RESPONSE_FIELD_CLASS, response_source
+from ._schemas import ConstraintError
 from .bundle import HTTP_METHODS
 
 __all__ = ["render_operations_module"]
@@ -79,13 +82,14 @@ def _rate_limit(value: dict[str, Any]) -> str:
     )
 
 
-def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
+def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping[str, Path] | None = None) -> str:
     """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
 
     ``SERVER_URL`` is the first of the document's ``servers`` (the production URL). Each operation's
     ``params`` and ``body`` carry the constraints of its request schema, ``response_status`` and ``response``
     those of its success body; a schema keyword the client could not enforce raises
-    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation.
+    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation, after its endpoint file
+    when ``sources`` (``operationId -> file``) knows it.
 
     Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
     ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
@@ -100,8 +104,15 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
             signing = op.get("x-signing") or {}
             instruction = signing.get("instruction")
             signed = bool(op.get("security"))
-            params, body = constraints_source(bundle, route, method)
-            response_status, response = response_source(bundle, route, method)
+            try:
+                params, body = constraints_source(bundle, route, method)
+                response_status, response = response_source(bundle, route, method)
+                examples = examples_source(bundle, route, method)
+            except ConstraintError as error:
+                source = (sources or {}).get(op["operationId"])
+                if source is None:
+                    raise
+                raise ConstraintError(f"{source}: {error}") from None
             rows.append(
                 "    Operation(\n"
                 f"        operation_id={op['operationId']!r},\n"
@@ -116,7 +127,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str) -> str:
                 f"        body={body},\n"
                 f"        response_status={response_status!r},\n"
                 f"        response={response},\n"
-                f"        examples={examples_source(bundle, route, method)},\n"
+                f"        examples={examples},\n"
                 "    ),\n"
             )
             instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")

@@ -121,3 +121,16 @@ def test_a_required_parameter_without_an_example_stops_generation_naming_the_fil
     result = _run(copy, f"{sys.executable} -m scripts.codegen --out {tmp_path / 'out'}")
     assert result.returncode == 1
     assert f"{TARGET}: GET /api/v5/account/max-withdrawal: required parameter 'ccy' has no example" in result.stderr
+
+
+def test_a_schema_keyword_the_client_cannot_enforce_stops_generation_naming_the_file(tmp_path: Path) -> None:
+    text = block(SECTION, 0).text.replace(
+        "maxWd: {type: string, format: decimal,", "maxWd: {type: string, format: decimal, contentEncoding: base64,"
+    )
+    assert text != block(SECTION, 0).text
+    copy = _copy_of_the_repository(tmp_path)
+    (copy / TARGET).write_text(text, encoding="utf-8")
+    result = _run(copy, f"{sys.executable} -m scripts.codegen --out {tmp_path / 'out'}")
+    assert result.returncode == 1
+    assert f"{TARGET}: GET /api/v5/account/max-withdrawal response 200" in result.stderr
+    assert "contentEncoding" in result.stderr
