@@ -35,7 +35,8 @@ from auth_plugins import backpack, binance, okx
 from auth_plugins._generated import sample_arguments
 from auth_plugins.capacity import Capacity, max_borrow
 from auth_plugins.capacity._table import render_table as render_capacity
-from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
+from auth_plugins.sandbox import EXCHANGES, Sandbox
+from auth_plugins.sandbox._credentials import factory_arguments
 
 __all__ = ["Row", "main", "render_table"]
 
@@ -147,20 +148,10 @@ def _signature_verdict(operation: Any, records: Sequence[Any]) -> tuple[str, boo
 
 def _sandbox_clients(sandbox: Sandbox) -> dict[str, Any]:
     return {
-        "backpack": backpack.make_client(
-            api_secret=BACKPACK_CREDENTIALS.api_secret, base_url=sandbox.base_url("backpack")
-        ),
-        "binance": binance.make_client(
-            api_key=BINANCE_CREDENTIALS.hmac_api_key,
-            api_secret=BINANCE_CREDENTIALS.hmac_api_secret,
-            base_url=sandbox.base_url("binance"),
-        ),
-        "okx": okx.make_client(
-            api_key=OKX_CREDENTIALS.api_key,
-            api_secret=OKX_CREDENTIALS.api_secret,
-            passphrase=OKX_CREDENTIALS.passphrase,
-            base_url=sandbox.base_url("okx"),
-        ),
+        exchange: importlib.import_module(f"auth_plugins.{exchange}").make_client(
+            **factory_arguments(exchange), base_url=sandbox.base_url(exchange)
+        )
+        for exchange in EXCHANGES
     }
 
 

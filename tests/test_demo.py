@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
 import scripts.demo
-from auth_plugins.sandbox import EXCHANGES, OKX_CREDENTIALS, Sandbox, env_assignments
+from auth_plugins.sandbox import EXCHANGES, Sandbox, env_assignments
+from auth_plugins.sandbox._credentials import factory_arguments
 from tests._specs import REPO, all_operations
 
 OPERATIONS: Final = [(exchange, op["operationId"], bool(op.get("security"))) for exchange, _, _, op in all_operations()]
@@ -101,7 +101,13 @@ def test_live_mode_without_keys_names_the_variables_and_calls_nothing(
 def test_a_refused_signature_makes_the_demo_fail(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(scripts.demo, "OKX_CREDENTIALS", replace(OKX_CREDENTIALS, api_secret="0" * 32))
+    genuine = factory_arguments
+
+    def wrong_okx_secret(exchange: str, **options: Any) -> dict[str, str]:
+        arguments = genuine(exchange, **options)
+        return {**arguments, "api_secret": "0" * 32} if exchange == "okx" else arguments
+
+    monkeypatch.setattr(scripts.demo, "factory_arguments", wrong_okx_secret)
     assert scripts.demo.main([]) == 1
     out = capsys.readouterr().out
     rows = _rows(out)

@@ -19,7 +19,12 @@ import httpx
 from auth_plugins._env import base_url_from_env, optional
 from auth_plugins._generated import server_url
 from auth_plugins.errors import UsageError
-from auth_plugins.sandbox._credentials import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
+from auth_plugins.sandbox._credentials import (
+    BACKPACK_CREDENTIALS,
+    BINANCE_CREDENTIALS,
+    OKX_CREDENTIALS,
+    factory_arguments,
+)
 
 __all__ = ["Configured", "Refused", "Skipped", "from_environment", "sandbox_clients"]
 
@@ -122,21 +127,9 @@ def from_environment(exchanges: Iterable[str], environ: Mapping[str, str]) -> tu
 
 def sandbox_clients(base_urls: Mapping[str, str], exchanges: Iterable[str]) -> list[Configured]:
     """Clients of ``exchanges`` from the public factories with the sandbox's throwaway keys, at ``base_urls``."""
-    from auth_plugins import backpack, binance, okx
-
-    makers: dict[str, Callable[[str], Any]] = {
-        "backpack": lambda url: backpack.make_client(api_secret=BACKPACK_CREDENTIALS.api_secret, base_url=url),
-        "binance": lambda url: binance.make_client(
-            api_key=BINANCE_CREDENTIALS.hmac_api_key, api_secret=BINANCE_CREDENTIALS.hmac_api_secret, base_url=url
-        ),
-        "okx": lambda url: okx.make_client(
-            api_key=OKX_CREDENTIALS.api_key,
-            api_secret=OKX_CREDENTIALS.api_secret,
-            passphrase=OKX_CREDENTIALS.passphrase,
-            base_url=url,
-        ),
-    }
-    return [
-        Configured(exchange, makers[exchange](base_urls[exchange]), base_urls[exchange], "sandbox, throwaway keys")
-        for exchange in exchanges
-    ]
+    configured = []
+    for exchange in exchanges:
+        factory = importlib.import_module(f"auth_plugins.{exchange}").make_client
+        client = factory(**factory_arguments(exchange), base_url=base_urls[exchange])
+        configured.append(Configured(exchange, client, base_urls[exchange], "sandbox, throwaway keys"))
+    return configured

@@ -24,6 +24,7 @@ __all__ = [
     "OkxCredentials",
     "client_env",
     "env_assignments",
+    "factory_arguments",
     "write_binance_key_file",
 ]
 
@@ -117,6 +118,31 @@ def env_assignments() -> dict[str, str]:
         "OKX_API_SECRET": OKX_CREDENTIALS.api_secret,
         "OKX_PASSPHRASE": OKX_CREDENTIALS.passphrase,
     }
+
+
+def factory_arguments(exchange: str, *, binance_key: BinanceKeyType = "hmac", okx_demo: bool = False) -> dict[str, str]:
+    """The credential keywords of ``auth_plugins.<exchange>.make_client`` for the sandbox's keys (no ``base_url``).
+
+    Binance signs with its HMAC key, or its Ed25519 key (``private_key=`` the PEM) with ``binance_key="ed25519"``;
+    OKX with its live key, or its demo-trading key with ``okx_demo`` (the caller passes ``demo=True`` too).
+    ``ValueError`` for an exchange the sandbox does not serve.
+    """
+    if exchange == "backpack":
+        return {"api_secret": BACKPACK_CREDENTIALS.api_secret}
+    if exchange == "binance":
+        if binance_key == "ed25519":
+            return {
+                "api_key": BINANCE_CREDENTIALS.ed25519_api_key,
+                "private_key": BINANCE_CREDENTIALS.ed25519_private_key_pem,
+            }
+        return {"api_key": BINANCE_CREDENTIALS.hmac_api_key, "api_secret": BINANCE_CREDENTIALS.hmac_api_secret}
+    if exchange == "okx":
+        return {
+            "api_key": OKX_CREDENTIALS.demo_api_key if okx_demo else OKX_CREDENTIALS.api_key,
+            "api_secret": OKX_CREDENTIALS.api_secret,
+            "passphrase": OKX_CREDENTIALS.passphrase,
+        }
+    raise ValueError(f"the sandbox serves backpack, binance and okx, not {exchange!r}")
 
 
 BINANCE_KEY_FILE_NAME: Final = "binance-ed25519.pem"

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._credentials import (
-    BACKPACK_CREDENTIALS,
-    BINANCE_CREDENTIALS,
-    OKX_CREDENTIALS,
     BinanceKeyType,
     client_env,
+    factory_arguments,
     write_binance_key_file,
 )
 from ._records import SandboxRequest, Violation
@@ -73,25 +71,14 @@ class ExchangeSandbox:
         sandbox then refuses unless it is its own). OKX uses the live key, or the demo-trading key with
         ``demo=True``. Use the client as a context manager to close its connections.
         """
-        base_url = self.base_url(exchange)
-        kwargs: dict[str, Any] = {"base_url": base_url}
-        if exchange == "backpack":
-            kwargs["api_secret"] = BACKPACK_CREDENTIALS.api_secret
-        elif exchange == "binance":
-            if "private_key" in make_client_kwargs:
-                private_key = make_client_kwargs.pop("private_key")
-                if private_key is True:
-                    private_key = BINANCE_CREDENTIALS.ed25519_private_key_pem
-                kwargs.update(api_key=BINANCE_CREDENTIALS.ed25519_api_key, private_key=private_key)
-            else:
-                kwargs.update(api_key=BINANCE_CREDENTIALS.hmac_api_key, api_secret=BINANCE_CREDENTIALS.hmac_api_secret)
-        else:
-            demo = bool(make_client_kwargs.get("demo", False))
-            kwargs.update(
-                api_key=OKX_CREDENTIALS.demo_api_key if demo else OKX_CREDENTIALS.api_key,
-                api_secret=OKX_CREDENTIALS.api_secret,
-                passphrase=OKX_CREDENTIALS.passphrase,
-            )
+        binance_key: BinanceKeyType = "hmac"
+        if exchange == "binance" and "private_key" in make_client_kwargs:
+            binance_key = "ed25519"
+            if make_client_kwargs["private_key"] is True:
+                del make_client_kwargs["private_key"]  # the sandbox's own PEM, from factory_arguments
+        okx_demo = bool(make_client_kwargs.get("demo", False))
+        kwargs: dict[str, Any] = {"base_url": self.base_url(exchange)}
+        kwargs.update(factory_arguments(exchange, binance_key=binance_key, okx_demo=okx_demo))
         kwargs.update(make_client_kwargs)
         factory = importlib.import_module(f"auth_plugins.{exchange}").make_client
         return factory(**kwargs)
