@@ -19,9 +19,10 @@ import httpx
 from auth_plugins._attempts import Pipeline
 from auth_plugins._clients import AsyncPipelineClient, SyncPipelineClient
 from auth_plugins._clock import Clock, system_clock
+from auth_plugins._env import base_url_from_env
 from auth_plugins._gates import RequestGate
 from auth_plugins._profile import ExchangeProfile
-from auth_plugins._ratelimit import rate_limit_gates, rate_limit_secrets
+from auth_plugins._ratelimit import rate_limit_from_env, rate_limit_gates, rate_limit_secrets
 from auth_plugins._redaction import Redactor, install_log_redaction
 from auth_plugins._retry import RetryPolicy
 from auth_plugins._secrets import MaskedKey, Unpicklable
@@ -39,6 +40,7 @@ __all__ = [
     "PipelineHooks",
     "build_client",
     "check_base_url",
+    "options_from_env",
 ]
 
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -113,6 +115,18 @@ def check_base_url(value: object, name: str = "base_url") -> str:
     if url.userinfo:
         raise ConfigurationError(f"{name} must not hold credentials")
     return value.rstrip("/")
+
+
+def options_from_env(exchange: str, options: ClientOptions) -> ClientOptions:
+    """What every ``client_from_env`` adds to the caller's ``options``: ``base_url`` from ``<EXCHANGE>_BASE_URL``
+    and ``rate_limit`` from ``EXCHANGE_CLIENTS_RATE_LIMIT``, each only where that variable is set and the caller
+    passed none. :class:`ConfigurationError` names a malformed variable."""
+    base_url, rate_limit = base_url_from_env(exchange), rate_limit_from_env()
+    if base_url is not None and "base_url" not in options:
+        options["base_url"] = base_url
+    if rate_limit is not None and "rate_limit" not in options:
+        options["rate_limit"] = rate_limit
+    return options
 
 
 def _positive(name: str, value: object, integer: bool = False) -> None:

@@ -4,10 +4,9 @@ from typing import Unpack
 
 from backpack_client import AuthenticatedClient
 
-from auth_plugins._env import base_url_from_env, optional, require
-from auth_plugins._factory import ClientOptions, build_client
+from auth_plugins._env import optional, require
+from auth_plugins._factory import ClientOptions, build_client, options_from_env
 from auth_plugins._keys import decode_ed25519_seed_b64
-from auth_plugins._ratelimit import rate_limit_from_env
 from auth_plugins._secrets import Secret
 from auth_plugins.backpack._profile import PROFILE
 from auth_plugins.backpack._signer import BackpackAuth
@@ -51,9 +50,5 @@ def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     from ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError`
     names a missing or malformed variable, never its value."""
     secret = Secret(require("BACKPACK_API_SECRET", decode_ed25519_seed_b64))
-    base_url, rate_limit = base_url_from_env("backpack"), rate_limit_from_env()
-    if base_url is not None and "base_url" not in options:
-        options["base_url"] = base_url
-    if rate_limit is not None and "rate_limit" not in options:
-        options["rate_limit"] = rate_limit
+    options = options_from_env("backpack", options)
     return make_client(api_secret=secret, api_key=optional("BACKPACK_API_KEY"), **options)

@@ -5,10 +5,9 @@ from typing import Unpack
 
 from binance_client import AuthenticatedClient
 
-from auth_plugins._env import base_url_from_env, optional, require
-from auth_plugins._factory import ClientOptions, build_client
+from auth_plugins._env import optional, require
+from auth_plugins._factory import ClientOptions, build_client, options_from_env
 from auth_plugins._keys import load_ed25519_pkcs8_pem
-from auth_plugins._ratelimit import rate_limit_from_env
 from auth_plugins._secrets import MaskedKey, Secret
 from auth_plugins.binance._profile import PROFILE
 from auth_plugins.binance._signer import BinanceAuth
@@ -79,9 +78,5 @@ def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
             load_ed25519_pkcs8_pem(pem)
         except ValueError as error:
             raise ConfigurationError(f"environment variable BINANCE_PRIVATE_KEY_FILE: {error}") from None
-    base_url, rate_limit = base_url_from_env("binance"), rate_limit_from_env()
-    if base_url is not None and "base_url" not in options:
-        options["base_url"] = base_url
-    if rate_limit is not None and "rate_limit" not in options:
-        options["rate_limit"] = rate_limit
+    options = options_from_env("binance", options)
     return make_client(api_key=api_key, api_secret=Secret(secret) if secret else None, private_key=pem, **options)

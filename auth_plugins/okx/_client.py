@@ -4,9 +4,8 @@ from typing import Unpack
 
 from okx_client import AuthenticatedClient
 
-from auth_plugins._env import base_url_from_env, flag, require
-from auth_plugins._factory import ClientOptions, build_client
-from auth_plugins._ratelimit import rate_limit_from_env
+from auth_plugins._env import flag, require
+from auth_plugins._factory import ClientOptions, build_client, options_from_env
 from auth_plugins._secrets import MaskedKey, Secret
 from auth_plugins.errors import ConfigurationError
 from auth_plugins.okx._profile import PROFILE
@@ -52,9 +51,5 @@ def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
         "passphrase": Secret(require("OKX_PASSPHRASE")),
     }
     demo = flag("OKX_DEMO")
-    base_url, rate_limit = base_url_from_env("okx"), rate_limit_from_env()
-    if base_url is not None and "base_url" not in options:
-        options["base_url"] = base_url
-    if rate_limit is not None and "rate_limit" not in options:
-        options["rate_limit"] = rate_limit
+    options = options_from_env("okx", options)
     return make_client(**credentials, demo=demo, **options)
