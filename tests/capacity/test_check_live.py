@@ -274,3 +274,33 @@ def test_the_readme_ci_snippet_runs_the_canary_nightly_with_secrets_from_the_ci(
     assert "exchange-clients check-live" in steps and "--junit-xml" in steps
     env = {name: value for step in job["steps"] for name, value in (step.get("env") or {}).items()}
     assert env and all(str(value).startswith("${{ secrets.") for value in env.values())
+
+
+def _in_process(sbx: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    for name, value in _env(sbx).items():
+        monkeypatch.setenv(name, value)
+    status = main(["check-live", "--json", *argv])
+    return status, {row["operation"]: row for row in json.loads(capsys.readouterr().out)}
+
+
+def test_an_undocumented_status_is_breaking(
+    sbx: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sbx.script("binance", status=202, body={"amount": "1"}, operation_id="query_max_borrow")
+    status, rows = _in_process(sbx, monkeypatch, capsys, "--exchange", "binance")
+    assert status == 1
+    assert rows["query_max_borrow"]["result"] == "breaking"
+    assert rows["query_max_borrow"]["findings"] == [{"kind": "breaking", "path": "", "rule": "undocumented status 202"}]
+    assert rows["get_server_time"]["result"] == "clean"
+
+
+def test_an_operation_the_exchange_refuses_is_an_error_and_exit_1(
+    sbx: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sbx.fail("okx", "get_max_loan", 401)
+    status, rows = _in_process(sbx, monkeypatch, capsys, "--exchange", "okx")
+    assert status == 1
+    row = rows["get_max_loan"]
+    assert (row["result"], row["findings"]) == ("error", [])
+    assert row["error"].startswith("AuthenticationError: ")
+    assert row["spec_file"] == SPEC_FILES["okx", "get_max_loan"]
