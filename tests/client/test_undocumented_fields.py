@@ -91,13 +91,16 @@ def test_the_documented_off_switch_silences_it(
     assert len(_warnings(caplog)) == 1  # on again: the switch, not the once-only rule, kept it quiet
 
 
+@pytest.mark.parametrize("logger_filter", ["installed", "removed"])
 def test_a_field_name_that_is_a_secret_or_a_forged_log_line_is_scrubbed(
-    sbx: Sandbox, caplog: pytest.LogCaptureFixture
+    sbx: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, logger_filter: str
 ) -> None:
     hostile = {"amount": "1", BINANCE_CREDENTIALS.hmac_api_secret: 1, "x\nWARNING forged line": 2}
     sbx.respond("binance", "query_max_borrow", hostile, drift=True)
-    with caplog.at_level(logging.WARNING, logger="auth_plugins"):
-        _ask_binance(sbx)
+    with EXCHANGES["binance"].client(sbx) as client, caplog.at_level(logging.WARNING, logger="auth_plugins"):
+        if logger_filter == "removed":  # the message is scrubbed itself, not only by the logger's filter
+            monkeypatch.setattr(logging.getLogger("auth_plugins"), "filters", [])
+        query_max_borrow.sync(client=client, asset="BTC")
     messages = _warnings(caplog)
     assert len(messages) == 2
     assert BINANCE_CREDENTIALS.hmac_api_secret not in caplog.text

@@ -73,6 +73,10 @@ def test_asking_once_is_not_asking_forever(exchange_sandbox: ExchangeSandbox) ->
         exchange_sandbox.respond("binance", "query_max_borrow", {"amount": 2})
     with pytest.raises(ValueError, match="not JSON"):
         exchange_sandbox.respond("binance", "query_max_borrow", {"amount": {1, 2}}, drift=True)
+    app = exchange_sandbox.sandbox._apps["binance"]  # white box: whether its answers are still checked
+    assert app._is_drifted("query_max_borrow")
+    exchange_sandbox.respond("binance", "query_max_borrow", {"amount": "2"})
+    assert not app._is_drifted("query_max_borrow")  # a documented answer is checked again
     exchange_sandbox.reset()
     with exchange_sandbox.client("binance") as client:
         answer = query_max_borrow.sync(client=client, asset="BTC")  # the documented example again
