@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         formatter_class=text,
         description="How much the account can borrow or withdraw right now, on Backpack, Binance and OKX at\n"
-        "once, from the exchanges' read-only endpoints; and the built-in sandbox exchange to try it on.",
+        "once, from the exchanges' read-only endpoints; whether their live answers still match the specs\n"
+        "(check-live); and the built-in sandbox exchange to try it on.",
         epilog=f"{_ENVIRONMENT}\n{_EXIT}\n{_SAFETY}\nSee '{PROG} <command> --help' for each command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>", title="commands")
