@@ -295,12 +295,20 @@ def test_an_undocumented_status_is_breaking(
 
 
 def test_an_operation_the_exchange_refuses_is_an_error_and_exit_1(
-    sbx: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sbx: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     sbx.fail("okx", "get_max_loan", 401)
-    status, rows = _in_process(sbx, monkeypatch, capsys, "--exchange", "okx")
+    junit = tmp_path / "check-live.xml"
+    status, rows = _in_process(sbx, monkeypatch, capsys, "--exchange", "okx", "--junit-xml", str(junit))
     assert status == 1
     row = rows["get_max_loan"]
     assert (row["result"], row["findings"]) == ("error", [])
     assert row["error"].startswith("AuthenticationError: ")
     assert row["spec_file"] == SPEC_FILES["okx", "get_max_loan"]
+    suite = ElementTree.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "0", "1")
+    (case,) = [case for case in suite.iter("testcase") if case.find("error") is not None]
+    error = case.find("error")
+    assert case.get("name") == "get_max_loan" and error is not None
+    assert error.get("message") == row["error"]
+    assert f"spec file: {SPEC_FILES['okx', 'get_max_loan']}" in (error.text or "")
