@@ -13,7 +13,7 @@ attribute of generated code is read. The exchanges' clients import their ``Authe
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from types import ModuleType
 from typing import Any, get_args
@@ -104,14 +104,17 @@ def _body_model(function: Any) -> Any:
     return None
 
 
-def sample_arguments(package: str, operation: OperationInfo) -> dict[str, Any]:
+def sample_arguments(
+    package: str, operation: OperationInfo, examples: Sequence[tuple[str, object]] | None = None
+) -> dict[str, Any]:
     """Keyword arguments (all but ``client``) of a call of ``operation`` made of the spec's examples
-    (``operation.examples``): Python names, decimals as ``Decimal``, the JSON body as its generated model."""
+    (``operation.examples``, or ``examples`` in their shape: wire name to value, the JSON body under ``"body"``):
+    Python names, decimals as ``Decimal``, the JSON body as its generated model."""
     from decimal import Decimal  # here: only sample calls need it
 
     params = {param.name: param for param in operation.params if param.location != "body"}
     arguments: dict[str, Any] = {}
-    for name, value in operation.examples:
+    for name, value in operation.examples if examples is None else examples:
         if name == "body":
             model = _body_model(endpoint(package, operation).sync)
             arguments["body"] = model.from_dict(value) if model is not None else value

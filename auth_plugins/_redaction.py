@@ -61,8 +61,9 @@ def _structural(text: str) -> str:
 
 
 class Redactor(Unpicklable):
-    """Scrubs one client's secrets (as given, percent-encoded, and line by line, so each PEM line is caught on its
-    own; values under four characters are ignored) and every signature and key-header value from text."""
+    """Scrubs one client's secrets (as given, a whole PEM included; percent-encoded; and a multi-line secret line
+    by line, so each PEM line is caught on its own, armour lines aside; values under four characters are ignored)
+    and every signature and key-header value from text."""
 
     __slots__ = ("__weakref__", "_pattern")
 
@@ -71,9 +72,14 @@ class Redactor(Unpicklable):
         for value in secrets:
             if not value:
                 continue
-            for candidate in (value, quote(value, safe=""), *value.splitlines()):
+            # As given, percent-encoded, and each line of a multi-line secret (a PEM) but its armour lines.
+            candidates = [value, quote(value, safe="")]
+            lines = value.strip().splitlines()
+            if len(lines) > 1:
+                candidates.extend(line for line in lines if not line.strip().startswith("-----"))
+            for candidate in candidates:
                 candidate = candidate.strip()
-                if len(candidate) >= _MIN_SECRET_LENGTH and not candidate.startswith("-----"):
+                if len(candidate) >= _MIN_SECRET_LENGTH:
                     found.add(str(candidate))
         ordered = sorted(found, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None

@@ -4,20 +4,25 @@ The generated ``from_dict`` methods check no types: a JSON number where the spec
 become a ``float``, a ``null`` or an object where it says a string would pass. :meth:`Shape.check` walks the
 decoded body along the operation's ``response`` entries from the generated ``operations`` table (see
 ``ResponseField`` there): JSON type, required fields, ``null`` only where nullable, decimal strings, patterns,
-nested objects and array items. Fields the table does not list are allowed, as the schemas allow them.
-Compiled once per operation (:func:`expected_shape`) and cached; a conforming body costs a microsecond or two.
+nested objects and array items. Fields the table does not list are allowed, as the schemas allow them, and
+:meth:`Shape.check` returns them (schema path and JSON type; :mod:`auth_plugins._undocumented` logs each once):
+an object's keys are only looked at when there are more of them than documented ones present, so a body
+without undocumented fields pays one length comparison per object. :meth:`Shape.audit` is the slow, complete
+walk ``exchange-clients check-live`` reports from: every breach, every undocumented field, and every value
+outside the values the docs name (``x-extensible-enum``). Compiled once per operation (:func:`expected_shape`)
+and cached; a conforming body costs a microsecond or two.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from auth_plugins._decimals import decimal_matcher
 from auth_plugins._operation import OperationInfo, ResponseFieldInfo, link_paths
 
-__all__ = ["Shape", "ShapeMismatch", "expected_shape"]
+__all__ = ["MAX_UNDOCUMENTED", "Finding", "Shape", "ShapeMismatch", "Undocumented", "expected_shape", "json_name"]
 _TYPES: Final[dict[str, type[Any]]] = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 # What a decoded JSON value is called in a message; never the value itself, which may be long or secret.
 _JSON_NAMES: Final[dict[type, str]] = {
@@ -37,6 +42,32 @@ _RULES: Final = {
     "object": "must be an object",
 }
 _MISSING: Final = object()
+MAX_UNDOCUMENTED: Final = 32
+"""At most this many undocumented fields are returned per body: a hostile body's thousands cost no more."""
+_MAX_FINDINGS: Final = 100
+_VALUE_CHARS: Final = 40
+
+
+def json_name(value: Any) -> str:
+    """What a decoded JSON value is called in a message (``"a string"``); never the value itself."""
+    return _JSON_NAMES.get(type(value), "another value")
+
+
+class Undocumented(NamedTuple):
+    """A field a body holds that its operation's table does not list: its schema ``path`` (``data[].newField``)
+    and what its value is (``"a string"``); never the value."""
+
+    path: str
+    kind: str
+
+
+class Finding(NamedTuple):
+    """One thing :meth:`Shape.audit` found: ``kind`` ``"breaking"`` (the clients refuse the body) or ``"drift"``
+    (accepted, but not what the spec says), the schema ``path`` (``""`` for the body) and the ``rule``."""
+
+    kind: str
+    path: str
+    rule: str
 
 
 class ShapeMismatch(ValueError):
@@ -66,16 +97,24 @@ class _Node:
         "items",
         "key",
         "kind",
+        "listed",
+        "names",
         "nullable",
+        "path",
         "pattern",
         "plain",
         "required",
         "rule",
         "source",
+        "values",
     )
 
     def __init__(self, field: ResponseFieldInfo) -> None:
+        self.path = field.path
         self.key = field.path.rsplit(".", 1)[-1]
+        self.listed: tuple[str, ...] = tuple(field.values)
+        self.values = frozenset(self.listed)
+        self.names: frozenset[str] = frozenset()  # the documented keys of an object, set once linked
         self.kind: type[Any] = _TYPES[field.type]
         self.required = field.required
         self.nullable = field.nullable
@@ -91,11 +130,26 @@ class _Node:
 
 def _compile(fields: Sequence[ResponseFieldInfo]) -> _Node:
     """The tree of ``fields`` (paths ``""``, ``a``, ``a[]``, ``a[].b``, parents before children); its root."""
-    (root,) = link_paths((field.path, _Node(field)) for field in fields)
+    nodes = [_Node(field) for field in fields]
+    (root,) = link_paths((node.path, node) for node in nodes)
+    for node in nodes:
+        node.names = frozenset(field.key for field in node.fields)
     return root
 
 
-def _check(node: _Node, value: Any) -> None:
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _undocumented(node: _Node, value: dict[str, Any], extras: list[Undocumented]) -> None:
+    for key, got in value.items():
+        if len(extras) >= MAX_UNDOCUMENTED:
+            return
+        if key not in node.names:
+            extras.append(Undocumented(_child(node.path, key), json_name(got)))
+
+
+def _check(node: _Node, value: Any, extras: list[Undocumented]) -> None:
     if type(value) is not node.kind:
         if value is None and node.nullable:
             return
@@ -105,6 +159,7 @@ def _check(node: _Node, value: Any) -> None:
             else f"{node.rule} (got {_JSON_NAMES.get(type(value), 'another value')})"
         )
     if node.fields:
+        absent = 0
         for field in node.fields:
             got = value.get(field.key, _MISSING)
             if type(got) is field.kind and (field.plain or (field.decimal and field.decimal(got) is not None)):
@@ -113,16 +168,20 @@ def _check(node: _Node, value: Any) -> None:
                 if got is _MISSING:
                     if field.required:
                         raise ShapeMismatch("is required")
+                    absent += 1
                     continue
-                _check(field, got)
+                _check(field, got, extras)
             except ShapeMismatch as mismatch:
                 mismatch._parts.append("." + field.key)
                 raise
+        # Every documented key present is one of the body's keys: more keys than those means undocumented ones.
+        if len(value) > len(node.fields) - absent and len(extras) < MAX_UNDOCUMENTED:
+            _undocumented(node, value, extras)
     elif node.items is not None:
         items = node.items
         for index, item in enumerate(value):
             try:
-                _check(items, item)
+                _check(items, item, extras)
             except ShapeMismatch as mismatch:
                 mismatch._parts.append(f"[{index}]")
                 raise
@@ -141,10 +200,62 @@ class Shape:
         self.operation = operation  # kept so that the cache key (its id) cannot be reused while cached
         self._root = root
 
-    def check(self, body: Any) -> None:
-        """Return if the decoded JSON ``body`` has the documented fields; raise :class:`ShapeMismatch` naming
-        the first field that breaks them otherwise."""
-        _check(self._root, body)
+    def check(self, body: Any) -> list[Undocumented]:
+        """Return the undocumented fields (at most :data:`MAX_UNDOCUMENTED`; usually none) if the decoded JSON
+        ``body`` has the documented fields; raise :class:`ShapeMismatch` naming the first field that breaks them
+        otherwise."""
+        extras: list[Undocumented] = []
+        _check(self._root, body, extras)
+        return extras
+
+    def audit(self, body: Any) -> list[Finding]:
+        """Everything about the decoded JSON ``body`` that is not as documented, without raising: breaches of the
+        documented fields (``breaking``), undocumented fields and values outside a field's documented ``values``
+        (``drift``). Each (kind, path, rule) is listed once however many array items share it, at most a hundred
+        in all; an empty list means the body is exactly as documented."""
+        found: dict[Finding, None] = {}
+        _audit(self._root, body, found)
+        return list(found)
+
+
+def _value_text(value: str) -> str:
+    shown = value if len(value) <= _VALUE_CHARS else value[:_VALUE_CHARS] + "..."
+    return repr(shown)
+
+
+def _add(found: dict[Finding, None], kind: str, path: str, rule: str) -> None:
+    if len(found) < _MAX_FINDINGS:
+        found.setdefault(Finding(kind, path, rule), None)
+
+
+def _audit(node: _Node, value: Any, found: dict[Finding, None]) -> None:
+    if type(value) is not node.kind:
+        if value is None and node.nullable:
+            return
+        rule = "must not be null" if value is None else f"{node.rule} (got {json_name(value)})"
+        _add(found, "breaking", node.path, rule)
+        return
+    if node.fields:
+        for field in node.fields:
+            got = value.get(field.key, _MISSING)
+            if got is _MISSING:
+                if field.required:
+                    _add(found, "breaking", field.path, "is required")
+                continue
+            _audit(field, got, found)
+        for key, got in value.items():
+            if key not in node.names:
+                _add(found, "drift", _child(node.path, key), f"undocumented field ({json_name(got)})")
+    elif node.items is not None:
+        for item in value:
+            _audit(node.items, item, found)
+    elif node.decimal and node.decimal(value) is None:
+        _add(found, "breaking", node.path, "must be a decimal string such as '0.5'")
+    elif node.pattern is not None and node.pattern.search(value) is None:
+        _add(found, "breaking", node.path, f"must match the pattern {node.source}")
+    if node.values and isinstance(value, str) and value not in node.values:
+        listed = ", ".join(map(repr, node.listed))
+        _add(found, "drift", node.path, f"value {_value_text(value)} is not one of the documented values ({listed})")
 
 
 _CACHE: dict[int, tuple[OperationInfo, Shape | None]] = {}

@@ -13,6 +13,9 @@ UTF-8 are undecodable bodies like any other.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Final
 
 import httpx
@@ -22,6 +25,7 @@ from auth_plugins._profile import ExchangeProfile
 from auth_plugins._redaction import redact
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins._retry import parse_retry_after
+from auth_plugins._undocumented import notice
 from auth_plugins.errors import (
     BODY_EXCERPT_CHARS,
     APIError,
@@ -36,12 +40,38 @@ from auth_plugins.errors import (
     TransportError,
 )
 
-__all__ = ["CheckedResponse", "check_response", "decode_json", "describe", "status_class", "transport_error"]
+__all__ = [
+    "CheckedResponse",
+    "Observer",
+    "check_response",
+    "decode_json",
+    "describe",
+    "observing",
+    "status_class",
+    "transport_error",
+]
 
 _MESSAGE_CHARS: Final = 200
 # Redact a bounded prefix only: a megabyte of HTML must not cost a megabyte of regex work.
 _SCAN_CHARS: Final = 4096
 UNDECODABLE: Final = object()
+
+Observer = Callable[[OperationInfo, httpx.Response], None]
+"""Called with every response (body read) before it is checked: how ``exchange-clients check-live`` sees an
+answer the client then refuses."""
+_OBSERVER: ContextVar[Observer | None] = ContextVar("auth_plugins_response_observer", default=None)
+
+
+@contextmanager
+def observing(observer: Observer) -> Iterator[None]:
+    """Hand ``observer`` every response the factory clients receive in this thread or task while in the block
+    (it runs while the receiving client's redactor is active, so :func:`redact` scrubs that client's secrets).
+    The observer reports what it finds: undocumented fields are not also logged while it watches."""
+    token = _OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
 
 
 def describe(request: httpx.Request) -> str:
@@ -106,7 +136,11 @@ def transport_error(error: BaseException, operation: str) -> TransportError:
 
 def check_response(profile: ExchangeProfile, operation: OperationInfo, response: CheckedResponse) -> None:
     """Return if ``response`` (body read) is a documented, parseable success of ``operation``, keeping its decoded
-    JSON for ``json()``; raise the typed error otherwise."""
+    JSON for ``json()``; raise the typed error otherwise. Undocumented fields are accepted and noticed once
+    (:mod:`auth_plugins._undocumented`)."""
+    observer = _OBSERVER.get()
+    if observer is not None:
+        observer(operation, response)
     status = response.status_code
     if not 200 <= status < 300:
         raise _error(profile, response, status_class(status))
@@ -128,11 +162,13 @@ def check_response(profile: ExchangeProfile, operation: OperationInfo, response:
             reason = "empty body" if not response.content.strip() else "the body is not JSON"
             raise _contract_error(response, reason)
         try:
-            shape.check(body)
+            extras = shape.check(body)
         except ShapeMismatch as mismatch:
             raise _contract_error(
                 response, f"body does not match the documented response of {operation.operation_id}: {mismatch}"
             ) from None
+        if extras and observer is None:  # an observer (check-live) reports them itself
+            notice(operation, extras)
         response._decoded = body
     if (operation.method, operation.path) == profile.server_time:
         try:

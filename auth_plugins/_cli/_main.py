@@ -1,4 +1,5 @@
-"""``exchange-clients``: parse, configure, ask, print, and the exit status (0 answered, 1 a venue failed, 2 usage)."""
+"""``exchange-clients``: parse, configure, ask, print, and the exit status (0 answered or clean, 1 a venue failed or
+an answer drifted, 2 usage)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Final, TextIO
 
+from auth_plugins._cli._check_live import check_live, parse_override, render, to_junit
 from auth_plugins._cli._config import Configured, from_environment, sandbox_clients
 from auth_plugins._cli._parser import EXCHANGE_NAMES, PROG, build_parser
 from auth_plugins._redaction import RedactingFilter
@@ -138,16 +140,53 @@ def _serve_sandbox(argv: Sequence[str]) -> int:
     return status
 
 
+def _check_live(args: argparse.Namespace, report: _Reporter) -> int:
+    """``check-live``: 0 clean, 1 drift, breaking or an unchecked operation, 2 usage."""
+    wanted = set(args.exchange or EXCHANGE_NAMES)
+    exchanges = [name for name in EXCHANGE_NAMES if name in wanted]
+    with contextlib.ExitStack() as stack:
+        try:
+            # Opened first: a report that cannot be written is a usage error before anything is sent.
+            junit = stack.enter_context(open(args.junit_xml, "wb")) if args.junit_xml else None
+        except OSError as error:
+            report.say(f"error: cannot write --junit-xml {args.junit_xml}: {error.strerror}")
+            return 2
+        try:
+            overrides = [parse_override(text) for text in args.param]
+            with _clients(args, exchanges, report) as configured:
+                asset = args.asset.upper() if args.asset else None
+                results = check_live(configured, asset=asset, overrides=overrides)
+        except KeyboardInterrupt:
+            return 130
+        except _MissingExtra:
+            report.say(_MISSING_EXTRA.format(what="--sandbox"))
+            return 2
+        except UsageError as error:
+            report.say(f"error: {error}")
+            return 2
+        if args.json:
+            print(json.dumps([checked.to_dict() for checked in results], indent=2))
+        else:
+            print(render(results))
+        if junit is not None:
+            junit.write(to_junit(results))
+    unclean = [checked for checked in results if checked.result != "clean"]
+    report.detail(f"{len(results) - len(unclean)} of {len(results)} operations clean")
+    return 1 if unclean else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``exchange-clients`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status: 0 when every
-    configured venue answered, 1 when one failed, 2 for a usage error or when no exchange is configured (argparse
-    itself exits 2 on bad arguments and 0 after ``--help``)."""
+    configured venue answered (``check-live``: every answer clean), 1 when one failed (or drifted), 2 for a usage
+    error or when no exchange is configured (argparse itself exits 2 on bad arguments and 0 after ``--help``)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sandbox"]:
         return _serve_sandbox(arguments[1:])
     args = build_parser().parse_args(arguments)
     report = _Reporter(args.verbose, sys.stderr)
     _log_to(sys.stderr, args.verbose)
+    if args.command == "check-live":
+        return _check_live(args, report)
     wanted = set(getattr(args, "exchange", None) or EXCHANGE_NAMES)
     exchanges = [name for name in EXCHANGE_NAMES if name in wanted] if args.command == "max-borrow" else ["backpack"]
     if getattr(args, "isolated_symbol", None) and "binance" not in exchanges:

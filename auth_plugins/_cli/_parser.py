@@ -17,6 +17,8 @@ environment (what auth_plugins.<exchange>.client_from_env reads; values are neve
   OKX       OKX_API_KEY, OKX_API_SECRET and OKX_PASSPHRASE; OKX_DEMO=1 for demo trading
   all       <EXCHANGE>_BASE_URL: another host (a testnet, a proxy, the sandbox; default: production)
             EXCHANGE_CLIENTS_RATE_LIMIT: 1 (default), 0, or a Redis URL for a budget shared by processes
+            EXCHANGE_CLIENTS_WARN_UNDOCUMENTED: 0 silences the clients' once-per-field WARNING about
+            undocumented fields in answers (check-live reports them itself)
   An exchange whose key variables are missing is skipped, with a line naming them.
 """
 
@@ -61,6 +63,38 @@ examples:
 """
 
 
+_CHECK_LIVE_EXIT: Final = """\
+exit status:
+  0  every answer is exactly as the specs document it (clean)
+  1  drift or breaking in at least one answer, or an operation that could not be checked (its rows say why)
+  2  a usage error, a malformed variable, a refused configuration, or no exchange configured
+"""
+
+_CHECK_LIVE: Final = """\
+what is checked: every read-only operation of each configured exchange, called once through its factory-made
+client (rate limits, retries and deadlines apply) with the sample arguments of its spec; --asset and --param
+change them. Each answer is reported as one of:
+  clean     exactly as documented
+  drift     undocumented fields (schema path and JSON type), values outside those a field's docs name
+  breaking  what the clients refuse: a documented field missing, a wrong JSON type, an amount that is not a
+            decimal string, an undocumented status
+  error     no answer to check (the exchange refused the call, the network failed)
+Every finding names the spec file to edit (specs/<exchange>/endpoints/...).
+
+output: an aligned table (one row per finding), or with --json an array of objects with exchange, operation,
+method, path, spec_file, result, findings (kind, path, rule) and error; --junit-xml FILE also writes a JUnit
+report (one test case per operation) for CI.
+
+--asset sets the currency each operation asks about: Backpack symbol, Binance asset (dropping the sample
+isolatedSymbol), OKX ccy (dropping the sample instId) and borrowCcy.
+
+examples:
+  exchange-clients check-live --sandbox
+  exchange-clients check-live --asset BTC --junit-xml check-live.xml
+  exchange-clients check-live --exchange okx --param get_max_loan.mgnMode=isolated --json
+"""
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print a JSON array instead of the table")
@@ -88,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         formatter_class=text,
         description="How much the account can borrow or withdraw right now, on Backpack, Binance and OKX at\n"
-        "once, from the exchanges' read-only endpoints; and the built-in sandbox exchange to try it on.",
+        "once, from the exchanges' read-only endpoints; whether their live answers still match the specs\n"
+        "(check-live); and the built-in sandbox exchange to try it on.",
         epilog=f"{_ENVIRONMENT}\n{_EXIT}\n{_SAFETY}\nSee '{PROG} <command> --help' for each command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>", title="commands")
@@ -127,6 +162,33 @@ def build_parser() -> argparse.ArgumentParser:
     withdrawal.add_argument("asset", metavar="ASSET", help="the currency to withdraw, e.g. USDC (upper-cased)")
     withdrawal.add_argument("--auto-borrow", action="store_true", help="count what auto borrow would add")
     withdrawal.add_argument("--auto-lend-redeem", action="store_true", help="count what redeeming lent funds would add")
+    live = commands.add_parser(
+        "check-live",
+        parents=[common],
+        formatter_class=text,
+        help="call every read-only operation once and check the answers against the specs (a drift canary)",
+        description="Call every read-only operation of each configured exchange once and check what it answers\n"
+        "against the specs: clean, drift or breaking, each finding naming the spec file to edit.",
+        epilog=f"{_CHECK_LIVE}\n{_ENVIRONMENT}\n{_CHECK_LIVE_EXIT}\n{_SAFETY}",
+    )
+    live.add_argument(
+        "--exchange",
+        action="append",
+        choices=EXCHANGE_NAMES,
+        metavar="NAME",
+        help=f"check only this exchange ({', '.join(EXCHANGE_NAMES)}); repeat for several (default: every "
+        "configured one)",
+    )
+    live.add_argument("--asset", metavar="ASSET", help="the currency to ask about, e.g. BTC (upper-cased)")
+    live.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[OPERATION.]NAME=VALUE",
+        help="set a parameter (wire name, e.g. mgnMode=isolated) of every operation that takes it, or of "
+        "OPERATION only; an empty VALUE drops the sample argument; repeatable",
+    )
+    live.add_argument("--junit-xml", metavar="FILE", help="also write a JUnit XML report to FILE")
     commands.add_parser(
         "sandbox",
         add_help=False,

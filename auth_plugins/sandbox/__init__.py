@@ -3,7 +3,8 @@
 Requests are routed and validated with the specs in ``<exchange>_client/openapi.yaml``, authenticated by
 recomputing each exchange's signature from the raw bytes received, and answered with the documented 200
 example reflecting the request (the asked ``symbol``, ``asset``, ``instId``, ``ccy``, ``borrowCcy``; server time
-from the sandbox clock), with a body chosen by the test (``respond``), or with the exchange's own error shape.
+from the sandbox clock), with a body chosen by the test (``respond``; ``drift=True`` for one that departs from the
+spec on purpose), or with the exchange's own error shape.
 Errors, transport faults, clock skew and rate limits can be scripted.
 
 Three ways in: the ``exchange_sandbox`` pytest fixture (an :class:`ExchangeSandbox`, registered by the

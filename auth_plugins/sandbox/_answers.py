@@ -1,8 +1,10 @@
 """Answers a test chooses, checked before the sandbox will send them: success bodies and error answers.
 
-A success body set with ``Sandbox.respond`` must be one the exchange could send: it is checked against the
-rules the clients enforce on success bodies (``auth_plugins._response_shapes``: decimal strings, required
-fields, JSON types) and against the operation's documented 200 schema (openapi-core). An error answer from
+A success body set with ``Sandbox.respond`` must be one the exchange could send as documented: it is checked
+against the rules the clients enforce on success bodies (``auth_plugins._response_shapes``: decimal strings,
+required fields, JSON types), against the operation's documented 200 schema (openapi-core), and for drift
+(undocumented fields, values outside those the docs name). ``drift=True`` sends any JSON as given: an exchange
+that drifted from its docs, on purpose. An error answer from
 ``Sandbox.fail`` has the exchange's own shape and, where the operation documents that status, validates
 against the documented error response.
 """
@@ -34,11 +36,12 @@ def _generated_operation(exchange: str, operation_id: str) -> OperationInfo:
     raise ValueError(f"{exchange} has no operation {operation_id!r}")
 
 
-def success_body(spec: ExchangeSpec, operation: Operation, body: Any) -> bytes:
+def success_body(spec: ExchangeSpec, operation: Operation, body: Any, *, drift: bool = False) -> bytes:
     """The bytes to answer ``operation`` with for ``body``, or ``ValueError`` naming the field that breaks it.
 
     A JSON operation takes any JSON-encodable value (encoded compactly); a text one (Backpack's server time)
-    takes a ``str``. The body must pass the client's success-body rules and the documented 200 schema.
+    takes a ``str``. The body must pass the client's success-body rules and the documented 200 schema, and hold
+    no undocumented field or value outside the documented ones; with ``drift`` it is only encoded.
     """
     where = f"{spec.exchange} {operation.operation_id}"
     content_type = operation.success_content_type
@@ -51,12 +54,20 @@ def success_body(spec: ExchangeSpec, operation: Operation, body: Any) -> bytes:
             encoded = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: the body is not JSON: {error}") from None
+        if drift:
+            return encoded
         shape = expected_shape(_generated_operation(spec.exchange, operation.operation_id), 200)
         if shape is not None:
+            decoded = json.loads(encoded)
             try:
-                shape.check(json.loads(encoded))
+                shape.check(decoded)
             except ShapeMismatch as mismatch:
                 raise ValueError(f"{where}: refused success body: {mismatch}") from None
+            for finding in shape.audit(decoded):
+                raise ValueError(
+                    f"{where}: refused success body: {finding.path}: {finding.rule}; pass drift=True to answer "
+                    "it anyway (an exchange drifting from its docs)"
+                )
     problem = body_field_error(spec, operation, content_type, encoded)
     if problem is not None:
         path, reason = problem

@@ -71,6 +71,7 @@ class ExchangeApp:
         self._now_ms = now_ms
         self._sequence = sequence if sequence is not None else (lambda: 0)
         self._responses: dict[str, bytes] = {}
+        self._drifted: set[str] = set()  # operations whose chosen answer departs from the spec on purpose
         self._limiter = SlidingWindowLimiter()
         self._state_lock = threading.Lock()
         # openapi-core is not documented as thread-safe and the server is threaded.
@@ -97,10 +98,15 @@ class ExchangeApp:
         with self._state_lock:
             return self._rate_limited
 
-    def set_response(self, operation_id: str, body: bytes) -> None:
-        """Answer valid, authenticated requests to ``operation_id`` with ``body`` (already checked) until ``reset``."""
+    def set_response(self, operation_id: str, body: bytes, *, drift: bool = False) -> None:
+        """Answer valid, authenticated requests to ``operation_id`` with ``body`` (already checked) until ``reset``;
+        with ``drift`` the body departs from the spec on purpose and is not recorded as a violation."""
         with self._state_lock:
             self._responses[operation_id] = body
+            if drift:
+                self._drifted.add(operation_id)
+            else:
+                self._drifted.discard(operation_id)
 
     def reset(self) -> None:
         """Forget scripts, set responses, the request log, violations, rate-limit windows and the 429 count."""
@@ -110,6 +116,7 @@ class ExchangeApp:
             self._records.clear()
             self._violations.clear()
             self._responses.clear()
+            self._drifted.clear()
             self._rate_limited = 0
             self._generation += 1
 
@@ -151,7 +158,7 @@ class ExchangeApp:
                 return _scripted_response(script)(environ, start_response)
 
         answer = self._answer(request, raw, operation, auth, now)
-        if operation is not None:
+        if operation is not None and not (answer.status == 200 and self._is_drifted(operation.operation_id)):
             self._check_response(request, raw, answer, generation)
         if script is not None and script.truncate is not None:
             self._record(raw, operation, "truncated", auth, now, answer.status, (generation, sequence))
@@ -222,6 +229,10 @@ class ExchangeApp:
         if isinstance(example, str) and "json" not in operation.success_content_type:
             return example.encode("utf-8")
         return json.dumps(example, separators=(",", ":")).encode("utf-8")
+
+    def _is_drifted(self, operation_id: str) -> bool:
+        with self._state_lock:
+            return operation_id in self._drifted
 
     def _check_response(self, request: Request, raw: RawRequest, answer: _Answer, generation: int) -> None:
         with self._openapi_lock:

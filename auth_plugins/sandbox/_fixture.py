@@ -111,13 +111,15 @@ class ExchangeSandbox:
 
     # --- Answers, errors and faults -----------------------------------------------------------------------
 
-    def respond(self, exchange: str, operation_id: str, body: Any) -> None:
+    def respond(self, exchange: str, operation_id: str, body: Any, *, drift: bool = False) -> None:
         """Answer ``operation_id`` with this success ``body`` from now on (see :meth:`Sandbox.respond`).
 
         ``ValueError`` naming the field when the body breaks the documented response schema or the rules the
-        clients enforce (decimal strings such as ``"0.5"``, required fields, JSON types).
+        clients enforce (decimal strings such as ``"0.5"``, required fields, JSON types), or holds a field or
+        value the spec does not document. ``drift=True`` sends it as given instead: an exchange that drifted
+        from its docs (undocumented fields, new enum values, even missing fields or amounts as numbers).
         """
-        self.sandbox.respond(exchange, operation_id, body)
+        self.sandbox.respond(exchange, operation_id, body, drift=drift)
 
     def fail(
         self,

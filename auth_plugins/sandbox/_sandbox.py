@@ -210,18 +210,24 @@ class Sandbox:
             )
         )
 
-    def respond(self, exchange: str, operation_id: str, body: Any) -> None:
+    def respond(self, exchange: str, operation_id: str, body: Any, *, drift: bool = False) -> None:
         """Answer valid, authenticated requests to ``operation_id`` with this success ``body`` until ``reset()``.
 
         ``body`` is the decoded JSON (dicts, lists, strings...; a ``str`` for Backpack's text/plain server time),
-        sent as given: it is not made to reflect the request. It must be an answer the exchange could send:
-        ``ValueError`` naming the offending field if it breaks the operation's documented 200 schema or the
-        clients' success-body rules (decimals as strings such as ``"0.5"``, never numbers; required fields;
-        JSON types), and for an unknown exchange or operation.
+        sent as given: it is not made to reflect the request. It must be an answer the exchange could send as
+        documented: ``ValueError`` naming the offending field if it breaks the operation's documented 200 schema
+        or the clients' success-body rules (decimals as strings such as ``"0.5"``, never numbers; required
+        fields; JSON types), holds a field the spec does not document or a value outside the values a field
+        documents, and for an unknown exchange or operation.
+
+        ``drift=True`` answers any JSON-encodable ``body`` as given, however far it departs from the spec
+        (undocumented fields, new enum values, missing fields, amounts as numbers): a live exchange that drifted
+        from its docs, for testing what your code and ``exchange-clients check-live`` make of it. Such answers
+        are not counted as the sandbox's violations.
         """
         app = self._apps[self._check(exchange)]
         operation = self._operation(app, operation_id)
-        app.set_response(operation_id, success_body(app.spec, operation, body))
+        app.set_response(operation_id, success_body(app.spec, operation, body, drift=drift), drift=drift)
 
     def fail(
         self,

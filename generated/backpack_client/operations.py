@@ -58,11 +58,14 @@ class ResponseField:
     of an array, ``data[].maxLoan`` a field of those items. ``type`` is the JSON-schema type (``string``,
     ``integer``, ``boolean``, ``array``, ``object``). ``required`` fields must be present (items and the body
     always are); only ``nullable`` ones may be ``null``. ``format`` ``"decimal"`` asks for a decimal string
-    (``"0.1"``); ``pattern`` is the spec's regular expression, searched as JSON Schema does. Fields the table
-    does not list are allowed. A slotted class rather than a ``NamedTuple``: it costs a tenth as much to import.
+    (``"0.1"``); ``pattern`` is the spec's regular expression, searched as JSON Schema does. ``values`` (from
+    ``x-extensible-enum``) are the values the docs name for an open string enum: others are accepted, and
+    reported as drift by ``exchange-clients check-live``. Fields the table does not list are allowed (and
+    logged once as undocumented). A slotted class rather than a ``NamedTuple``: it costs a tenth as much to
+    import.
     """
 
-    __slots__ = ("format", "nullable", "path", "pattern", "required", "type")
+    __slots__ = ("format", "nullable", "path", "pattern", "required", "type", "values")
 
     def __init__(
         self,
@@ -72,6 +75,7 @@ class ResponseField:
         nullable: bool = False,
         format: str | None = None,
         pattern: str | None = None,
+        values: tuple[str, ...] = (),
     ) -> None:
         self.path = path
         self.type = type
@@ -79,9 +83,10 @@ class ResponseField:
         self.nullable = nullable
         self.format = format
         self.pattern = pattern
+        self.values = values
 
-    def _key(self) -> tuple[str, str, bool, bool, str | None, str | None]:
-        return (self.path, self.type, self.required, self.nullable, self.format, self.pattern)
+    def _key(self) -> tuple[str, str, bool, bool, str | None, str | None, tuple[str, ...]]:
+        return (self.path, self.type, self.required, self.nullable, self.format, self.pattern, self.values)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ResponseField) and self._key() == other._key()
@@ -90,10 +95,10 @@ class ResponseField:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        path, kind, required, nullable, format, pattern = self._key()
+        path, kind, required, nullable, format, pattern, values = self._key()
         return (
             f"ResponseField({path!r}, {kind!r}, required={required!r}, nullable={nullable!r}, "
-            f"format={format!r}, pattern={pattern!r})"
+            f"format={format!r}, pattern={pattern!r}, values={values!r})"
         )
 
 
@@ -102,7 +107,8 @@ class Operation(NamedTuple):
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
     body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
-    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call;
+    ``spec_file`` is the endpoint file it comes from (``specs/<exchange>/endpoints/...``): the file to edit."""
 
     operation_id: str
     tag: str
@@ -117,6 +123,7 @@ class Operation(NamedTuple):
     response_status: int
     response: tuple[ResponseField, ...]
     examples: tuple[tuple[str, object], ...] = ()
+    spec_file: str = ""
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -140,6 +147,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("symbol", "string"),
         ),
         examples=(("symbol", "USDC"),),
+        spec_file="specs/backpack/endpoints/account.get_max_borrow_quantity.yaml",
     ),
     Operation(
         operation_id="get_max_withdrawal_quantity",
@@ -167,6 +175,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("symbol", "string"),
         ),
         examples=(("symbol", "USDC"), ("autoBorrow", True), ("autoLendRedeem", False)),
+        spec_file="specs/backpack/endpoints/account.get_max_withdrawal_quantity.yaml",
     ),
     Operation(
         operation_id="get_server_time",
@@ -182,6 +191,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         response_status=200,
         response=(),
         examples=(),
+        spec_file="specs/backpack/endpoints/system.get_server_time.yaml",
     ),
 )
 

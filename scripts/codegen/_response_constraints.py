@@ -30,11 +30,14 @@ class ResponseField:
     of an array, ``data[].maxLoan`` a field of those items. ``type`` is the JSON-schema type (``string``,
     ``integer``, ``boolean``, ``array``, ``object``). ``required`` fields must be present (items and the body
     always are); only ``nullable`` ones may be ``null``. ``format`` ``"decimal"`` asks for a decimal string
-    (``"0.1"``); ``pattern`` is the spec's regular expression, searched as JSON Schema does. Fields the table
-    does not list are allowed. A slotted class rather than a ``NamedTuple``: it costs a tenth as much to import.
+    (``"0.1"``); ``pattern`` is the spec's regular expression, searched as JSON Schema does. ``values`` (from
+    ``x-extensible-enum``) are the values the docs name for an open string enum: others are accepted, and
+    reported as drift by ``exchange-clients check-live``. Fields the table does not list are allowed (and
+    logged once as undocumented). A slotted class rather than a ``NamedTuple``: it costs a tenth as much to
+    import.
     """
 
-    __slots__ = ("format", "nullable", "path", "pattern", "required", "type")
+    __slots__ = ("format", "nullable", "path", "pattern", "required", "type", "values")
 
     def __init__(
         self,
@@ -44,6 +47,7 @@ class ResponseField:
         nullable: bool = False,
         format: str | None = None,
         pattern: str | None = None,
+        values: tuple[str, ...] = (),
     ) -> None:
         self.path = path
         self.type = type
@@ -51,9 +55,10 @@ class ResponseField:
         self.nullable = nullable
         self.format = format
         self.pattern = pattern
+        self.values = values
 
-    def _key(self) -> tuple[str, str, bool, bool, str | None, str | None]:
-        return (self.path, self.type, self.required, self.nullable, self.format, self.pattern)
+    def _key(self) -> tuple[str, str, bool, bool, str | None, str | None, tuple[str, ...]]:
+        return (self.path, self.type, self.required, self.nullable, self.format, self.pattern, self.values)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ResponseField) and self._key() == other._key()
@@ -62,10 +67,10 @@ class ResponseField:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        path, kind, required, nullable, format, pattern = self._key()
+        path, kind, required, nullable, format, pattern, values = self._key()
         return (
             f"ResponseField({path!r}, {kind!r}, required={required!r}, nullable={nullable!r}, "
-            f"format={format!r}, pattern={pattern!r})"
+            f"format={format!r}, pattern={pattern!r}, values={values!r})"
         )
 '''
 
@@ -107,6 +112,11 @@ def _field(at: SchemaAt) -> str:
         except re.error as error:
             raise ConstraintError(f"{where}: pattern is not a Python regular expression: {error}") from None
         args.append(f"pattern={str(node['pattern'])!r}")
+    if "x-extensible-enum" in node:
+        values = node["x-extensible-enum"]
+        if kind != "string" or not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConstraintError(f"{where}: x-extensible-enum needs a string schema and a list of strings")
+        args.append(f"values={tuple(values)!r}")
     if node.get("format") == "decimal" and kind != "string":
         raise ConstraintError(f"{where}: format decimal needs a string schema")
     if kind == "array" and "items" not in node:

@@ -52,7 +52,8 @@ class Operation(NamedTuple):
     checks on its parameters and JSON body fields (``params``) and on the body itself (``body``, ``None``
     when it takes none), its documented success status (``response_status``) and the fields of that success
     body (``response``: empty when the body is not JSON), and the spec's examples of its arguments
-    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call."""
+    (``examples``: wire name to value, the JSON body under ``"body"``), which make a valid sample call;
+    ``spec_file`` is the endpoint file it comes from (``specs/<exchange>/endpoints/...``): the file to edit."""
 
     operation_id: str
     tag: str
@@ -67,6 +68,7 @@ class Operation(NamedTuple):
     response_status: int
     response: tuple[ResponseField, ...]
     examples: tuple[tuple[str, object], ...] = ()
+    spec_file: str = ""
 
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
@@ -80,6 +82,12 @@ def _rate_limit(value: dict[str, Any]) -> str:
         f"RateLimit(limit={int(value['limit'])}, window_ms={int(value['window-ms'])}, "
         f"keyed_on={str(value['keyed-on'])!r}, weight={int(value.get('weight', 1))})"
     )
+
+
+def _spec_file(sources: Mapping[str, Path] | None, operation_id: str) -> str:
+    """The endpoint file of ``operation_id`` as a POSIX path (``""`` when ``sources`` does not know it)."""
+    source = (sources or {}).get(operation_id)
+    return source.as_posix() if source is not None else ""
 
 
 def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping[str, Path] | None = None) -> str:
@@ -128,6 +136,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping
                 f"        response_status={response_status!r},\n"
                 f"        response={response},\n"
                 f"        examples={examples},\n"
+                f"        spec_file={_spec_file(sources, op['operationId'])!r},\n"
                 "    ),\n"
             )
             instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")

@@ -9,6 +9,7 @@ import copy
 import importlib
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -356,14 +357,45 @@ def test_a_nullable_field_is_generated_and_checked_as_nullable() -> None:
         (lambda s: s["properties"]["amount"].update(type=["string", "integer"]), r"type \['string', 'integer'\]"),
         (lambda s: s["properties"]["amount"].update(type="number"), r"type 'number' is not one of"),
         (lambda s: s.update(required=["amount", "limit"]), r"required field\(s\) limit have no schema"),
+        (lambda s: s.update({"x-extensible-enum": ["a"]}), r"x-extensible-enum needs a string schema"),
+        (lambda s: s["properties"]["amount"].update({"x-extensible-enum": "a"}), r"and a list of strings"),
     ],
-    ids=["minLength", "additionalProperties-false", "enum", "two-types", "number", "undeclared-required"],
+    ids=[
+        "minLength",
+        "additionalProperties-false",
+        "enum",
+        "two-types",
+        "number",
+        "undeclared-required",
+        "extensible-enum-object",
+        "extensible-enum-not-a-list",
+    ],
 )
 def test_a_response_keyword_the_check_cannot_enforce_stops_generation(change: Any, words: str) -> None:
     bundle = _binance_bundle()
     change(bundle["components"]["schemas"]["MaxBorrowable"])
     with pytest.raises(ConstraintError, match=r"GET /sapi/v1/margin/maxBorrowable response 200.*" + words):
         render_operations_module(bundle, "specs/binance")
+
+
+def test_extensible_enum_values_and_the_spec_file_reach_the_table_and_the_audit() -> None:
+    bundle = _binance_bundle()
+    bundle["components"]["schemas"]["MaxBorrowable"]["properties"]["amount"]["x-extensible-enum"] = ["1", "2"]
+    source = Path("specs/binance/endpoints/margin.query_max_borrow.yaml")
+    namespace: dict[str, Any] = {"__name__": "rendered_operations"}
+    exec(render_operations_module(bundle, "specs/binance", {"query_max_borrow": source}), namespace)
+    entry = namespace["ROUTES"][("GET", "/sapi/v1/margin/maxBorrowable")]
+    assert entry.spec_file == "specs/binance/endpoints/margin.query_max_borrow.yaml"
+    assert [field.values for field in entry.response if field.path == "amount"] == [("1", "2")]
+    shape = expected_shape(entry, 200)
+    assert shape is not None
+    assert shape.check({"amount": "3"}) == []  # an open enum: the client accepts other values
+    assert shape.audit({"amount": "2"}) == []
+    assert shape.audit({"amount": "3", "x": [1]}) == [
+        ("drift", "amount", "value '3' is not one of the documented values ('1', '2')"),
+        ("drift", "x", "undocumented field (an array)"),
+    ]
+    assert shape.audit({"amount": 3.5}) == [("breaking", "amount", "must be a decimal string (got a number)")]
 
 
 def test_an_operation_needs_exactly_one_documented_success() -> None:

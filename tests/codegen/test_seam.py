@@ -68,6 +68,7 @@ OPERATION_TYPES: Final = {
     "response_status": int,
     "response": tuple,
     "examples": tuple,
+    "spec_file": str,
 }
 PARAM_TYPES: Final = {
     "name": str,
@@ -93,6 +94,7 @@ RESPONSE_FIELD_TYPES: Final = {
     "nullable": bool,
     "format": (str, type(None)),
     "pattern": (str, type(None)),
+    "values": tuple,
 }
 RATE_LIMIT_TYPES: Final = {"limit": int, "window_ms": int, "keyed_on": str, "weight": int}
 
