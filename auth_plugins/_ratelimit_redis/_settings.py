@@ -186,12 +186,16 @@ def shared_fingerprint(api_key: str, secrets: Sequence[str | None] = ()) -> str:
     return hashlib.blake2b(api_key.encode("utf-8"), digest_size=16, key=key).hexdigest()
 
 
-def budget_keys(prefix: str, exchange: str, scope: Sequence[str], limit: int, window_ms: int) -> tuple[str, str]:
+def budget_keys(
+    prefix: str, exchange: str, budget: str, scope: Sequence[str], limit: int, window_ms: int
+) -> tuple[str, str]:
     """The two Redis keys of one budget: its sorted set of requests and its running total of their weight.
 
-    The budget's identity sits in ``{...}`` (a Redis Cluster hash tag) so both keys live on one node.
-    ``window_ms`` is the documented window: the effective one is derived from it the same way everywhere.
+    ``budget`` is the budget's name (a pool's, or the operationId of an endpoint's own budget) and ``scope``
+    whom it counts for (``("api-key", fingerprint)``, ``("account", label)``, ``("ip", ip_scope, scheme, host,
+    port)`` ...). The budget's identity sits in ``{...}`` (a Redis Cluster hash tag) so both keys live on one
+    node. ``window_ms`` is the documented window: the effective one is derived from it the same way everywhere.
     """
-    identity = ":".join((exchange, *scope, str(limit), str(window_ms)))
-    base = f"{prefix}:rl1:{{{identity}}}"
+    identity = ":".join((exchange, budget, *scope, str(limit), str(window_ms)))
+    base = f"{prefix}:rl2:{{{identity}}}"
     return f"{base}:z", f"{base}:n"

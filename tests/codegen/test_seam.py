@@ -94,7 +94,14 @@ RESPONSE_FIELD_TYPES: Final = {
     "format": (str, type(None)),
     "pattern": (str, type(None)),
 }
-RATE_LIMIT_TYPES: Final = {"limit": int, "window_ms": int, "keyed_on": str, "weight": int}
+RATE_LIMIT_TYPES: Final = {
+    "limit": int,
+    "window_ms": int,
+    "keyed_on": str,
+    "weight": int,
+    "budget": str,
+    "used_weight_header": (str, type(None)),
+}
 
 
 class _Stop(Exception):
