@@ -5,8 +5,8 @@
 pair), OKX trading-account max loan (``ccy`` mode) and OKX flexible loan. :func:`max_withdrawal` asks Backpack's
 max withdrawal. Amounts are exact ``Decimal`` s; a venue that fails carries its typed
 :class:`~auth_plugins.ExchangeError` in its own result while the others still answer. A venue whose answer is
-that there is no figure has no amount and a ``note`` saying why (:data:`NO_FLEXIBLE_LOAN_ORDER`). :func:`amax_borrow` and
-:func:`amax_withdrawal` are the async twins. Every call only reads. Example::
+that there is no figure has no amount and a ``note`` saying why (:data:`NO_FLEXIBLE_LOAN_ORDER`).
+:func:`amax_borrow` and :func:`amax_withdrawal` are the async twins. Every call only reads. Example::
 
     from auth_plugins import backpack, binance, okx
     from auth_plugins.capacity import max_borrow
