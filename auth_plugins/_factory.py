@@ -220,8 +220,8 @@ def build_client(
     """A ``client_class`` (a generated ``AuthenticatedClient``) signed by ``auth``, with every failure typed.
 
     ``api_key`` is the key the exchange knows the account by (sent in ``profile.api_key_header``; its salted
-    fingerprint keys ``user`` rate limits); ``secrets`` are what :class:`~auth_plugins._redaction.Redactor` scrubs
-    besides it. ``options`` are :class:`ClientOptions`, checked here (:class:`ConfigurationError` naming the option
+    fingerprint keys its key and account rate limits); ``secrets`` are what
+    :class:`~auth_plugins._redaction.Redactor` scrubs besides it. ``options`` are :class:`ClientOptions`, checked here (:class:`ConfigurationError` naming the option
     and what is wrong). Before every attempt the pipeline validates the request against its spec, keeps to the
     documented rate limits (unless ``rate_limit=False``), then runs ``gates``.
     """

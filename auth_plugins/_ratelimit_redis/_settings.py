@@ -62,8 +62,8 @@ class RedisRateLimit:
     ``unix:///path.sock``); redis-py's own query parameters (``socket_timeout`` ...) pass through. It is
     treated as a secret: every ``repr`` and message shows it masked (:func:`mask_url`).
 
-    ``ip_scope`` names the egress address that ``ip`` limits (Binance's 12,000 weight a minute) are counted
-    against. By default every client on the Redis shares one (``"shared"``), which is right when they all
+    ``ip_scope`` names the egress address that ``ip`` limits (Binance's ``/api/*`` pool of 6,000 weight a
+    minute) are counted against. By default every client on the Redis shares one (``"shared"``), which is right when they all
     leave through one address or NAT gateway and merely cautious otherwise; hosts that leave through
     different addresses each set their own, for example their public IP.
 
