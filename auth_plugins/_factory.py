@@ -221,9 +221,10 @@ def build_client(
 
     ``api_key`` is the key the exchange knows the account by (sent in ``profile.api_key_header``; its salted
     fingerprint keys its key and account rate limits); ``secrets`` are what
-    :class:`~auth_plugins._redaction.Redactor` scrubs besides it. ``options`` are :class:`ClientOptions`, checked here (:class:`ConfigurationError` naming the option
-    and what is wrong). Before every attempt the pipeline validates the request against its spec, keeps to the
-    documented rate limits (unless ``rate_limit=False``), then runs ``gates``.
+    :class:`~auth_plugins._redaction.Redactor` scrubs besides it. ``options`` are :class:`ClientOptions`, checked
+    here (:class:`ConfigurationError` naming the option and what is wrong). Before every attempt the pipeline
+    validates the request against its spec, keeps to the documented rate limits (unless ``rate_limit=False``),
+    then runs ``gates``.
     """
     _checked(options)
     base_url = check_base_url(options.get("base_url", profile.server_url))

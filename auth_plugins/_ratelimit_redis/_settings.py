@@ -63,9 +63,9 @@ class RedisRateLimit:
     treated as a secret: every ``repr`` and message shows it masked (:func:`mask_url`).
 
     ``ip_scope`` names the egress address that ``ip`` limits (Binance's ``/api/*`` pool of 6,000 weight a
-    minute) are counted against. By default every client on the Redis shares one (``"shared"``), which is right when they all
-    leave through one address or NAT gateway and merely cautious otherwise; hosts that leave through
-    different addresses each set their own, for example their public IP.
+    minute) are counted against. By default every client on the Redis shares one (``"shared"``), which is right
+    when they all leave through one address or NAT gateway and merely cautious otherwise; hosts that leave
+    through different addresses each set their own, for example their public IP.
 
     ``on_error`` says what happens when Redis cannot be reached: ``"local"`` (default) falls back to this
     process's own budget with one WARNING per outage and reconnects with backoff (``reconnect_min_s``
