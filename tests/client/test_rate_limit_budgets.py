@@ -24,7 +24,7 @@ from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RetryPolicy, binance
 from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
-from auth_plugins.sandbox import BINANCE_CREDENTIALS, Sandbox
+from auth_plugins.sandbox import BINANCE_CREDENTIALS, ExchangeSandbox, Sandbox
 from tests._readme import block
 from tests._specs import REPO
 from tests.codegen.test_adding_an_endpoint import SECTION, STAMP, TARGET, _copy_of_the_repository, _make, _run
@@ -271,6 +271,14 @@ def test_the_async_client_waits_for_the_window_too(fake: FakeTime, registry: Rat
         _spent_by_another_program(sbx)
         asyncio.run(run(_binance_client(sbx, fake, registry)))
         _check_held_for_the_window(sbx, fake)
+
+
+def test_the_fixture_spends_weight_as_another_program_and_reports_it(exchange_sandbox: ExchangeSandbox) -> None:
+    exchange_sandbox.enforce_rate_limits = True
+    assert exchange_sandbox.use_weight("binance", "query_max_borrow", 1500) == 1500
+    with exchange_sandbox.client("binance", rate_limit=False) as client:
+        answer = query_max_borrow.sync_detailed(client=client, asset="BTC")
+    assert answer.headers[UID_HEADER] == "2250"
 
 
 # --- in a copy of the repository: a second OKX endpoint with get_max_loan's limit ---------------------------------
