@@ -307,6 +307,9 @@ def bundle_exchange(exchange_dir: Path) -> Document:
         bundle["paths"].setdefault(route, {})[method] = op
         _merge_components(bundle, origin, path, doc.get("components", {}))
 
+    for name in pools or {}:
+        if name in operation_ids:
+            raise BundleError(base_path, f"rate-limit pool {name!r} has the name of an operation's own budget")
     bundle = _ordered(bundle)
     bundle_path = exchange_dir / BUNDLE_FILE
     count = len(_operations(bundle))

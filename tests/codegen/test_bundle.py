@@ -311,3 +311,9 @@ def test_refuses_a_pool_with_an_unknown_keyed_on_naming_the_base(tmp_path: Path)
     pools = {"api-ip-weight": {**POOLS["api-ip-weight"], "keyed-on": "user"}}
     root = exchange(tmp_path, endpoint(), base={**BASE, "x-rate-limit-pools": pools})
     refused(root, "_base.yaml", "x-rate-limit-pools pool 'api-ip-weight' has unknown keyed-on 'user'")
+
+
+def test_refuses_a_pool_named_like_an_operations_own_budget(tmp_path: Path) -> None:
+    pools = {"get-a": POOLS["api-ip-weight"]}
+    root = exchange(tmp_path, endpoint("/a", "get-a"), base={**BASE, "x-rate-limit-pools": pools})
+    refused(root, "_base.yaml", "rate-limit pool 'get-a' has the name of an operation's own budget")
