@@ -59,6 +59,10 @@ class ClientOptions(TypedDict, total=False):
     - ``rate_limit``: keep to the documented rate limits on the client's side: ``True`` (default: a budget per
       process), ``False``, or a Redis URL / :class:`~auth_plugins.RedisRateLimit` (a budget shared by every
       process and host on that Redis).
+    - ``rate_limit_account``: a label for the account the key belongs to (Binance UID, OKX User ID). Account
+      budgets are per key by default; every client given the same label shares them, in the process or through
+      the Redis budget. ``rate_limit_master_account`` labels the master account (OKX "Master Account User ID"
+      limits, shared with its sub-accounts; default: the account label).
     - ``gates``: more :class:`~auth_plugins.RequestGate` s, run before every attempt after validation and limits.
     - ``clock``: Unix milliseconds for timestamps (default: the system clock).
     - ``headers``: extra headers for every request.
@@ -74,6 +78,8 @@ class ClientOptions(TypedDict, total=False):
     timeout: float
     retry: RetryPolicy
     rate_limit: bool | str | RedisRateLimit
+    rate_limit_account: str
+    rate_limit_master_account: str
     gates: Sequence[RequestGate]
     clock: Clock
     headers: Mapping[str, str]
@@ -214,10 +220,11 @@ def build_client(
     """A ``client_class`` (a generated ``AuthenticatedClient``) signed by ``auth``, with every failure typed.
 
     ``api_key`` is the key the exchange knows the account by (sent in ``profile.api_key_header``; its salted
-    fingerprint keys ``user`` rate limits); ``secrets`` are what :class:`~auth_plugins._redaction.Redactor` scrubs
-    besides it. ``options`` are :class:`ClientOptions`, checked here (:class:`ConfigurationError` naming the option
-    and what is wrong). Before every attempt the pipeline validates the request against its spec, keeps to the
-    documented rate limits (unless ``rate_limit=False``), then runs ``gates``.
+    fingerprint keys its key and account rate limits); ``secrets`` are what
+    :class:`~auth_plugins._redaction.Redactor` scrubs besides it. ``options`` are :class:`ClientOptions`, checked
+    here (:class:`ConfigurationError` naming the option and what is wrong). Before every attempt the pipeline
+    validates the request against its spec, keeps to the documented rate limits (unless ``rate_limit=False``),
+    then runs ``gates``.
     """
     _checked(options)
     base_url = check_base_url(options.get("base_url", profile.server_url))
@@ -225,9 +232,16 @@ def build_client(
     verify = options.get("verify_ssl", True)
     setting = options.get("rate_limit", True)
     try:
-        limiter = rate_limit_gates(profile.name, api_key, setting, secrets=secrets)
+        limiter = rate_limit_gates(
+            profile.name,
+            api_key,
+            setting,
+            secrets=secrets,
+            account=options.get("rate_limit_account"),
+            master_account=options.get("rate_limit_master_account"),
+        )
     except (ValueError, TypeError, ImportError) as error:
-        raise ConfigurationError(f"rate_limit: {error}") from None
+        raise ConfigurationError(str(error) if "rate_limit_" in str(error) else f"rate_limit: {error}") from None
     pipeline = Pipeline(
         profile=profile,
         auth=auth,

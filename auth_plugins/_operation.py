@@ -14,7 +14,9 @@ __all__ = ["OperationInfo", "ParamInfo", "RateLimitInfo", "ResponseFieldInfo", "
 
 
 class RateLimitInfo(Protocol):
-    """A documented limit: ``limit`` units of weight per ``window_ms``, keyed on ``"user"`` or ``"ip"``."""
+    """A documented limit: ``limit`` units of weight per ``window_ms``, keyed on ``"ip"``, ``"api-key"``,
+    ``"account"`` or ``"master-account"``; ``budget`` names the budget (a shared pool, or the operationId for the
+    endpoint's own), ``used_weight_header`` the header that reports the exchange's own count of it, if any."""
 
     @property
     def limit(self) -> int: ...
@@ -24,6 +26,10 @@ class RateLimitInfo(Protocol):
     def keyed_on(self) -> str: ...
     @property
     def weight(self) -> int: ...
+    @property
+    def budget(self) -> str: ...
+    @property
+    def used_weight_header(self) -> str | None: ...
 
 
 class ParamInfo(Protocol):

@@ -1,7 +1,8 @@
 """Client-side rate limiting from the specs' documented limits, shared by every client of one identity.
 
 Each operation's ``rate_limit`` (from ``x-rate-limit``) is ``limit`` units of weight per sliding window of
-``window_ms``, keyed on the API key (``user``) or on the caller's address (``ip``). The exchange counts a
+``window_ms`` in the budget ``budget`` (a pool several operations share, or the operation's own), keyed on the
+caller's address (``ip``), the API key, or the (master) account. The exchange counts a
 request at the moment it receives it, which the client cannot see: it only knows that the moment lies
 between writing the request and receiving the response headers, and that interval is long and uneven when
 a server is busy or has a new connection to accept. So a request counts from the moment it is written,
@@ -18,9 +19,14 @@ opening a connection, a busy event loop) does not slow the sustained rate. A req
 reports nothing (a mock transport) counts for one window from when the gate let it out. Operations whose
 limit is undocumented pass straight through.
 
-A budget is ``(exchange, scope, limit, window_ms)``: the scope is a salted fingerprint of the API key
-(``user`` limits) or the scheme, host and port the request goes to (``ip`` limits), so that, as on the
-exchanges' side, operations with the same documented limit draw from one budget per key or address.
+A budget is ``(exchange, budget, holder, limit, window_ms)``: ``budget`` is the pool's name or the operationId,
+so that, as on the exchanges' side, two operations share a budget only when they name the same pool, never
+because their numbers are equal; the holder (:func:`budget_holder`) is the scheme, host and port the request
+goes to (``ip`` limits), a salted fingerprint of the API key, or the account label the user gave. Where the
+exchange reports its own count in the answer (``used_weight_header``: Binance's ``X-MBX-USED-WEIGHT-1M``,
+``X-SAPI-USED-IP-WEIGHT-1M``, ``X-SAPI-USED-UID-WEIGHT-1M``), the budget never counts less than it says, so
+that another program spending the same IP's or account's budget slows this one down instead of getting it
+banned.
 Budgets live in a :class:`RateLimitRegistry`; the process-wide :data:`DEFAULT_REGISTRY` makes every client
 built with the same credentials, sync or async, in any thread or event loop, share one budget. To share
 budgets across processes and hosts, ``rate_limit="redis://..."`` keeps them in Redis instead
@@ -35,6 +41,7 @@ import heapq
 import itertools
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -60,10 +67,13 @@ __all__ = [
     "RateLimitOption",
     "RateLimitRegistry",
     "SlidingWindow",
+    "budget_holder",
+    "check_account_label",
     "rate_limit_gate",
     "rate_limit_from_env",
     "rate_limit_gates",
     "rate_limit_secrets",
+    "reported_weight",
 ]
 
 RATE_LIMIT_ENV: Final = "EXCHANGE_CLIENTS_RATE_LIMIT"
@@ -80,7 +90,10 @@ _MIN_MARGIN_S: Final = 0.01
 _MIN_LEAD_S: Final = 0.1
 _SALT: Final = os.urandom(16)
 _SENDING_EVENT: Final = "send_request_headers.started"
-_SETTLING_EVENTS: Final = ("receive_response_headers.complete", "response_closed.started", ".failed")
+_ANSWERED_EVENT: Final = "receive_response_headers.complete"
+_SETTLING_EVENTS: Final = (_ANSWERED_EVENT, "response_closed.started", ".failed")
+_USED_WEIGHT: Final = re.compile(rb"[0-9]{1,12}")
+_LABEL: Final = re.compile(r"[A-Za-z0-9._:@/+=-]{1,200}")
 
 
 class Charge:
@@ -156,6 +169,20 @@ class SlidingWindow:
         """The request's response arrived (or its transfer failed) at ``now``: count it one more window."""
         with self._lock:
             self._set_until(charge, now + self.window_s, now)
+
+    def observe(self, used: int, now: float) -> None:
+        """The exchange says ``used`` weight of this budget is spent at ``now`` (a used-weight header): from now
+        on the budget never counts less. What it counts beyond its own charges is charged as one more request for
+        one window from ``now`` (the exchange does not say when that weight was spent). A figure above the limit
+        counts as the limit, so a hostile answer holds requests back for one window at most."""
+        used = min(used, self.limit)
+        with self._lock:
+            self._expire(now)
+            missing = used - self._used[1]
+            if missing > 0:
+                charge = Charge(missing, math.inf)
+                charge.counted = [False, False]
+                self._set_until(charge, now + self.window_s, now)
 
     def used(self, now: float) -> int:
         """The weight the wire view counts at ``now``."""
@@ -245,14 +272,28 @@ def _fingerprint(api_key: str) -> str:
     return hashlib.blake2b(api_key.encode("utf-8"), digest_size=8, key=_SALT).hexdigest()
 
 
+def reported_weight(header: bytes, info: Mapping[str, Any]) -> int | None:
+    """The used weight an answer reports in ``header`` (lower-case bytes), from the ``info`` of httpcore's
+    ``receive_response_headers.complete`` trace event; ``None`` when it sends none or not a plain whole number."""
+    try:
+        headers = info["return_value"][3]
+        for name, value in headers:
+            if name.lower() == header:
+                return int(value) if _USED_WEIGHT.fullmatch(value.strip()) else None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    return None
+
+
 class _Tracker:
     """Follows one request from its reservation through httpx's trace events: when it is about to be written,
-    when it is done. What both gates' sides share; they only do the waiting."""
+    when it is done, and what its answer says of the budget (its used-weight header). What both gates' sides
+    share; they only do the waiting."""
 
-    __slots__ = ("bucket", "charge", "clock", "state", "weight")
+    __slots__ = ("bucket", "charge", "clock", "header", "state", "weight")
 
-    def __init__(self, bucket: SlidingWindow, weight: int, clock: Callable[[], float]) -> None:
-        self.bucket, self.weight, self.clock = bucket, weight, clock
+    def __init__(self, bucket: SlidingWindow, weight: int, header: bytes | None, clock: Callable[[], float]) -> None:
+        self.bucket, self.weight, self.clock, self.header = bucket, weight, clock, header
         self.charge: Charge | None = None
         self.state = 0  # 0: reserved, 1: on the wire, 2: done
 
@@ -269,13 +310,19 @@ class _Tracker:
         assert charge is not None, "a request is traced only after its reservation"
         return charge
 
-    def sending(self, name: str) -> bool:
-        """Note ``name``; return whether the request is about to be written and must be admitted first."""
+    def sending(self, name: str, info: Mapping[str, Any]) -> bool:
+        """Note the trace event ``name`` (``info``: its details); return whether the request is about to be
+        written and must be admitted first."""
         if self.state == 2:
             return False
         if name.endswith(_SETTLING_EVENTS):
             self.state = 2
-            self.bucket.settle(self._reserved(), self.clock())
+            now = self.clock()
+            self.bucket.settle(self._reserved(), now)
+            if self.header is not None and name.endswith(_ANSWERED_EVENT):
+                used = reported_weight(self.header, info)
+                if used is not None:
+                    self.bucket.observe(used, now)
             return False
         return self.state == 0 and name.endswith(_SENDING_EVENT)
 
@@ -287,46 +334,92 @@ class _Tracker:
         return wait
 
 
+def check_account_label(name: str, value: object) -> str | None:
+    """``value`` if it is a valid account label (1-200 letters, digits or ``._:@/+=-``) or ``None``; else
+    ``ValueError`` naming the option ``name``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise ValueError(f"{name} must be 1-200 letters, digits or ._:@/+=- (no spaces or braces)")
+    return value
+
+
+def budget_holder(
+    keyed_on: str, key_id: str | None, account: str | None = None, master_account: str | None = None
+) -> tuple[str, str] | None:
+    """Whom a budget ``keyed_on`` counts for, as ``(kind, name)``; ``None`` for the caller's address (``ip``
+    limits, and any limit of a client without a key, as the exchanges count anonymous calls).
+
+    An account is known only by its key, so ``account`` and ``master-account`` budgets are per key
+    (``("api-key", key_id)``) unless the user labels the account: ``account`` then counts for
+    ``("account", account)`` and ``master-account`` for ``("master-account", master_account or account)``
+    (an account with no master is its own), so that every key given the same label shares the budget.
+    """
+    if keyed_on == "ip" or key_id is None:
+        return None
+    if keyed_on == "account" and account:
+        return ("account", account)
+    if keyed_on == "master-account" and (master_account or account):
+        return ("master-account", str(master_account or account))
+    return ("api-key", key_id)
+
+
 class RateLimitGate:
     """A :class:`~auth_plugins._gates.RequestGate` that holds each request back until its operation's
     documented rate limit has room for it; it never refuses one (see the module docstring for how).
 
-    ``exchange`` and ``api_key`` name the identity whose ``user``-keyed budget the requests draw from (with
-    no key, ``user`` limits fall back on the ``ip`` scope, as the exchanges do for anonymous calls);
-    ``ip``-keyed budgets are per destination host. The key is kept only as a salted fingerprint.
+    Each operation draws on the budget its ``rate_limit.budget`` names (a pool several operations share, or its
+    own), counted for whom :func:`budget_holder` says: the destination host (``ip``), the API key, or the
+    ``account`` / ``master_account`` label when given (several keys of one account then share the budget); the
+    key is kept only as a salted fingerprint. Where an answer carries the budget's ``used_weight_header``, the
+    budget never counts less than the exchange says (:meth:`SlidingWindow.observe`).
     ``registry`` defaults to :data:`DEFAULT_REGISTRY`; ``sleep``/``asleep`` (default ``time.sleep`` and
     ``asyncio.sleep``) are injectable for tests. The gate installs an httpx ``trace`` extension on each
     limited request, calling any trace already set.
     """
 
-    __slots__ = ("_asleep", "_exchange", "_registry", "_sleep", "_user")
+    __slots__ = ("_account", "_asleep", "_exchange", "_master", "_registry", "_sleep", "_user")
 
     def __init__(
         self,
         exchange: str,
         api_key: str | None = None,
         *,
+        account: str | None = None,
+        master_account: str | None = None,
         registry: RateLimitRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
         asleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._exchange = exchange
         self._user = _fingerprint(api_key) if api_key else None
+        self._account = check_account_label("rate_limit_account", account)
+        self._master = check_account_label("rate_limit_master_account", master_account)
         self._registry = registry if registry is not None else DEFAULT_REGISTRY
         self._sleep = sleep
         self._asleep = asleep if asleep is not None else _asyncio_sleep
 
-    def _bucket(self, operation: Any, request: httpx.Request) -> tuple[SlidingWindow, int] | None:
+    def budget_key(self, operation: Any, request: httpx.Request) -> tuple[Hashable, ...] | None:
+        """The identity of the budget ``request`` to ``operation`` draws on in this process, or ``None`` when
+        its limit is undocumented: ``(exchange, budget, holder..., limit, window_ms)``."""
         rate = operation.rate_limit
         if rate is None:
             return None
-        if rate.keyed_on != "ip" and self._user is not None:
-            scope: tuple[str, ...] = ("user", self._user)
-        else:
+        holder = budget_holder(rate.keyed_on, self._user, self._account, self._master)
+        if holder is None:
             url = request.url
-            scope = ("ip", url.scheme, url.host, str(url.port))
-        key = (self._exchange, *scope, rate.limit, rate.window_ms)
-        return self._registry.bucket(key, rate.limit, rate.window_ms), rate.weight
+            scope: tuple[str, ...] = ("ip", url.scheme, url.host, str(url.port))
+        else:
+            scope = holder
+        return (self._exchange, rate.budget, *scope, rate.limit, rate.window_ms)
+
+    def _bucket(self, operation: Any, request: httpx.Request) -> tuple[SlidingWindow, int, bytes | None] | None:
+        key = self.budget_key(operation, request)
+        if key is None:
+            return None
+        rate = operation.rate_limit
+        header = rate.used_weight_header.lower().encode("ascii") if rate.used_weight_header else None
+        return self._registry.bucket(key, rate.limit, rate.window_ms), rate.weight, header
 
     def before_send(self, operation: Any, request: httpx.Request) -> None:
         """Block (``time.sleep``) until ``operation``'s limit will have room for ``request``, reserve it, and
@@ -340,7 +433,7 @@ class RateLimitGate:
         previous = request.extensions.get("trace")
 
         def trace(name: str, info: dict[str, Any]) -> None:
-            if tracker.sending(name):
+            if tracker.sending(name, info):
                 while (wait := tracker.admit()) > 0:
                     sleep(wait)
                     extend_deadline(wait)  # the client's own wait: not the server's time
@@ -360,7 +453,7 @@ class RateLimitGate:
         previous = request.extensions.get("trace")
 
         async def trace(name: str, info: dict[str, Any]) -> None:
-            if tracker.sending(name):
+            if tracker.sending(name, info):
                 while (wait := tracker.admit()) > 0:
                     await asleep(wait)
                     extend_deadline(wait)  # the client's own wait: not the server's time
@@ -370,19 +463,28 @@ class RateLimitGate:
         request.extensions["trace"] = trace
 
     def __repr__(self) -> str:
-        scope = f"user {self._user[:6]}…" if self._user else "ip"
-        return f"RateLimitGate(exchange={self._exchange!r}, scope={scope!r})"
+        scope = f"key {self._user[:6]}…" if self._user else "ip"
+        account = f", account={self._account!r}" if self._account else ""
+        return f"RateLimitGate(exchange={self._exchange!r}, scope={scope!r}{account})"
 
 
-def rate_limit_gate(exchange: str, api_key: str | None = None) -> RateLimitGate:
-    """The gate a factory installs: ``exchange``'s documented limits, budgeted per ``api_key`` (``user``
-    limits) and per destination host (``ip`` limits), shared process-wide with every other client built from
-    the same credentials."""
-    return RateLimitGate(exchange, api_key)
+def rate_limit_gate(
+    exchange: str, api_key: str | None = None, *, account: str | None = None, master_account: str | None = None
+) -> RateLimitGate:
+    """The gate a factory installs: ``exchange``'s documented limits, budgeted per ``api_key`` (or per
+    ``account`` / ``master_account`` label, see :func:`budget_holder`) and per destination host (``ip``
+    limits), shared process-wide with every other client built from the same credentials or label."""
+    return RateLimitGate(exchange, api_key, account=account, master_account=master_account)
 
 
 def rate_limit_gates(
-    exchange: str, api_key: str | None, rate_limit: RateLimitOption, *, secrets: Sequence[str | None] = ()
+    exchange: str,
+    api_key: str | None,
+    rate_limit: RateLimitOption,
+    *,
+    secrets: Sequence[str | None] = (),
+    account: str | None = None,
+    master_account: str | None = None,
 ) -> tuple[RequestGate, ...]:
     """The limiter gates a factory installs for ``rate_limit``: none for ``False``; the in-process gate
     (:func:`rate_limit_gate`) for ``True``; for a ``redis://``, ``rediss://`` or ``unix://`` URL (query
@@ -394,8 +496,12 @@ def rate_limit_gates(
     value of any other type ``TypeError``, and a URL without redis-py installed ``ImportError`` naming the
     ``redis`` extra. Call it when the client is built, so that all of these happen before anything is sent.
     """
+    check_account_label("rate_limit_account", account)
+    check_account_label("rate_limit_master_account", master_account)
     if isinstance(rate_limit, bool):
-        return (rate_limit_gate(exchange, api_key),) if rate_limit else ()
+        return (
+            (rate_limit_gate(exchange, api_key, account=account, master_account=master_account),) if rate_limit else ()
+        )
     # Imported here: neither redis-py nor the shared gate is loaded unless a client asks for it.
     from auth_plugins._ratelimit_redis import RedisRateLimit
 
@@ -407,7 +513,11 @@ def rate_limit_gates(
         raise TypeError("rate_limit must be True, False, a redis://, rediss:// or unix:// URL or RedisRateLimit")
     from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
 
-    return (SharedRateLimitGate(exchange, api_key, settings, secrets=secrets),)
+    return (
+        SharedRateLimitGate(
+            exchange, api_key, settings, secrets=secrets, account=account, master_account=master_account
+        ),
+    )
 
 
 def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> RateLimitOption | None:

@@ -42,6 +42,8 @@ RUN_BY: Final = {
     ("Retries", 0): "test_python_blocks_run_against_the_sandbox",
     ("Clock", 0): "test_python_blocks_run_against_the_sandbox",
     ("Rate limits", 0): "test_python_blocks_run_against_the_sandbox",
+    ("Rate limits", 1): "test_python_blocks_run_against_the_sandbox",
+    ("Rate limits", 2): "test_python_blocks_run_against_the_sandbox",
     ("Testing your code against the sandbox", 0): "test_the_sandbox_example_is_the_installed_user_test",
     ("Checking the live API against the specs", 0): "tests/capacity/test_check_live.py",
     ("Checking the live API against the specs", 1): "tests/capacity/test_check_live.py",

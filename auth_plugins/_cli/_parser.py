@@ -24,7 +24,7 @@ environment (what auth_plugins.<exchange>.client_from_env reads; values are neve
 
 _EXIT: Final = """\
 exit status:
-  0  every configured venue answered
+  0  every configured venue answered (an answer may be that there is no amount: "no flexible-loan order")
   1  at least one venue failed (its row says why; the others still answered)
   2  a usage error, a malformed variable, a refused configuration, or no exchange configured
 """
@@ -42,11 +42,13 @@ venues and products:
   binance   isolated-margin  the same for --isolated-symbol's pair
   okx       margin           trading-account max loan, mgnMode=cross&ccy=ASSET (GET /api/v5/account/max-loan)
   okx       flexible-loan    flexible loan max loan, limit = remainingQuota
-                             (POST /api/v5/finance/flexible-loan/max-loan, which only reads)
+                             (POST /api/v5/finance/flexible-loan/max-loan, which only reads), for the
+                             account's oldest order; without one, no amount and "no flexible-loan order"
 
 output: an aligned table of exact decimal amounts, or with --json an array of objects with exchange, product,
-asset, symbol, amount and limit (exact decimal strings or null), operation and error (null, or class, status,
-code and message). Skipped exchanges and -v lines go to standard error.
+asset, symbol, amount and limit (exact decimal strings or null), operation, error (null, or class, status,
+code and message) and note (why an answer has no amount, or null). Skipped exchanges and -v lines go to
+standard error.
 
 examples:
   exchange-clients max-borrow BTC --sandbox

@@ -20,11 +20,13 @@ Redis fails it can go on alone (``on_error="local"``, the default: one WARNING p
 backoff, responses made meanwhile reported to Redis on recovery) or refuse requests
 (``on_error="raise"``: :class:`~auth_plugins.errors.SharedBudgetError`, nothing sent).
 
-Keys are ``<prefix>:rl1:{<exchange>:user:<fingerprint>:<limit>:<window_ms>}:z`` (and ``:n``, the running
-total of weight) for ``user`` limits, where the fingerprint (:func:`shared_fingerprint`) is a keyed hash
-of the API key that only holders of the credentials can compute; ``ip`` limits use
-``ip:<ip_scope>:<scheme>:<host>:<port>`` in its place, ``ip_scope`` standing for the egress address
-(default ``"shared"``: every client on the Redis leaves through one address).
+Keys are ``<prefix>:rl2:{<exchange>:<budget>:api-key:<fingerprint>:<limit>:<window_ms>}:z`` (and ``:n``, the
+running total of weight), where ``<budget>`` is the pool's name or the operationId of an endpoint's own budget
+(two endpoints with equal numbers never share one) and the fingerprint (:func:`shared_fingerprint`) is a keyed
+hash of the API key that only holders of the credentials can compute. An account budget the user labelled
+(``rate_limit_account=``) uses ``account:<label>`` (``master-account:<label>``) in its place, so every key and
+process given the label shares it; ``ip`` limits use ``ip:<ip_scope>:<scheme>:<host>:<port>``, ``ip_scope``
+standing for the egress address (default ``"shared"``: every client on the Redis leaves through one address).
 
 Needs redis-py (the ``redis`` extra) and Redis 5 or later (tested with 7.0).
 """

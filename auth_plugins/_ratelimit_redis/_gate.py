@@ -10,7 +10,15 @@ from typing import Any, Final
 
 import httpx
 
-from auth_plugins._ratelimit import _MIN_MARGIN_S, _SETTLING_EVENTS, DEFAULT_MARGIN, RateLimitGate, _asyncio_sleep
+from auth_plugins._ratelimit import (
+    _MIN_MARGIN_S,
+    _SETTLING_EVENTS,
+    DEFAULT_MARGIN,
+    RateLimitGate,
+    _asyncio_sleep,
+    budget_holder,
+    check_account_label,
+)
 from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, Unavailable, shared_backend
 from auth_plugins._ratelimit_redis._settings import RedisRateLimit, budget_keys, shared_fingerprint
 from auth_plugins.errors import SharedBudgetError
@@ -77,14 +85,29 @@ class SharedRateLimitGate:
     this process within the documented rate by itself, so that when it has to go on alone (Redis
     unreachable) it does not burst; it cannot know what the other processes send meanwhile.
 
-    ``user`` limits are keyed on :func:`shared_fingerprint` of ``api_key`` and ``secrets``; ``ip`` limits on
-    ``settings.ip_scope`` and the destination's scheme, host and port. When Redis fails, ``settings.on_error``
+    Each operation draws on the budget its ``rate_limit.budget`` names, held by whom
+    :func:`~auth_plugins._ratelimit.budget_holder` says: :func:`shared_fingerprint` of ``api_key`` and ``secrets``
+    (``api-key`` limits, and ``account`` / ``master-account`` ones unless labelled), the ``account`` /
+    ``master_account`` label (every process and key given it shares the budget), or, for ``ip`` limits,
+    ``settings.ip_scope`` and the destination's scheme, host and port. The exchange's own count (a used-weight
+    header) is honoured by the in-process budget underneath. When Redis fails, ``settings.on_error``
     decides: ``"local"`` goes on with the in-process budget alone, ``"raise"`` refuses the request with
     :class:`~auth_plugins.errors.SharedBudgetError` before anything is sent. ``backend`` (default: the
     process's shared one for the URL), ``local``, ``sleep`` and ``asleep`` are injectable for tests.
     """
 
-    __slots__ = ("_asleep", "_backend", "_budgets", "_exchange", "_local", "_settings", "_sleep", "_user")
+    __slots__ = (
+        "_account",
+        "_asleep",
+        "_backend",
+        "_budgets",
+        "_exchange",
+        "_local",
+        "_master",
+        "_settings",
+        "_sleep",
+        "_user",
+    )
 
     def __init__(
         self,
@@ -93,6 +116,8 @@ class SharedRateLimitGate:
         settings: RedisRateLimit,
         *,
         secrets: Sequence[str | None] = (),
+        account: str | None = None,
+        master_account: str | None = None,
         backend: RedisBackend | None = None,
         local: RateLimitGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -104,7 +129,13 @@ class SharedRateLimitGate:
         self._settings = settings
         self._backend = backend
         self._user = shared_fingerprint(api_key, secrets) if api_key else None
-        self._local = local if local is not None else RateLimitGate(exchange, api_key, sleep=sleep, asleep=asleep)
+        self._account = check_account_label("rate_limit_account", account)
+        self._master = check_account_label("rate_limit_master_account", master_account)
+        if local is None:
+            local = RateLimitGate(
+                exchange, api_key, account=account, master_account=master_account, sleep=sleep, asleep=asleep
+            )
+        self._local = local
         self._sleep = sleep
         self._asleep = asleep if asleep is not None else _asyncio_sleep
         self._budgets: dict[tuple[Any, ...], Budget] = {}
@@ -114,17 +145,19 @@ class SharedRateLimitGate:
         if rate is None:
             return None
         url = request.url
-        user = rate.keyed_on != "ip" and self._user is not None
-        where = () if user else (url.scheme, url.host, url.port)
-        cache_key = (rate.limit, rate.window_ms, *where)
+        holder = budget_holder(rate.keyed_on, self._user, self._account, self._master)
+        where = holder if holder is not None else (url.scheme, url.host, url.port)
+        cache_key = (rate.budget, rate.limit, rate.window_ms, *where)
         budget = self._budgets.get(cache_key)
         if budget is None:
-            if user:
-                scope: tuple[str, ...] = ("user", str(self._user))
+            if holder is not None:
+                scope: tuple[str, ...] = holder
             else:
                 port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 0)
                 scope = ("ip", self._settings.ip_scope, url.scheme, url.host, str(port))
-            keys = budget_keys(self._settings.key_prefix, self._exchange, scope, rate.limit, rate.window_ms)
+            keys = budget_keys(
+                self._settings.key_prefix, self._exchange, rate.budget, scope, rate.limit, rate.window_ms
+            )
             budget = self._budgets[cache_key] = Budget(keys, rate.limit, effective_window_ms(rate.window_ms))
         if rate.weight > rate.limit:
             raise ValueError(f"a request of weight {rate.weight} can never fit a limit of {rate.limit}")
@@ -196,7 +229,9 @@ class SharedRateLimitGate:
         request.extensions["trace"] = trace
 
     def __repr__(self) -> str:
-        scope = f"user {self._user[:6]}…" if self._user else "ip"
+        scope = f"key {self._user[:6]}…" if self._user else "ip"
+        if self._account:
+            scope += f", account {self._account}"
         return (
             f"SharedRateLimitGate(exchange={self._exchange!r}, scope={scope!r}, redis={self._settings.masked_url!r}, "
             f"on_error={self._settings.on_error!r})"

@@ -62,10 +62,10 @@ class RedisRateLimit:
     ``unix:///path.sock``); redis-py's own query parameters (``socket_timeout`` ...) pass through. It is
     treated as a secret: every ``repr`` and message shows it masked (:func:`mask_url`).
 
-    ``ip_scope`` names the egress address that ``ip`` limits (Binance's 12,000 weight a minute) are counted
-    against. By default every client on the Redis shares one (``"shared"``), which is right when they all
-    leave through one address or NAT gateway and merely cautious otherwise; hosts that leave through
-    different addresses each set their own, for example their public IP.
+    ``ip_scope`` names the egress address that ``ip`` limits (Binance's ``/api/*`` pool of 6,000 weight a
+    minute) are counted against. By default every client on the Redis shares one (``"shared"``), which is right
+    when they all leave through one address or NAT gateway and merely cautious otherwise; hosts that leave
+    through different addresses each set their own, for example their public IP.
 
     ``on_error`` says what happens when Redis cannot be reached: ``"local"`` (default) falls back to this
     process's own budget with one WARNING per outage and reconnects with backoff (``reconnect_min_s``
@@ -186,12 +186,16 @@ def shared_fingerprint(api_key: str, secrets: Sequence[str | None] = ()) -> str:
     return hashlib.blake2b(api_key.encode("utf-8"), digest_size=16, key=key).hexdigest()
 
 
-def budget_keys(prefix: str, exchange: str, scope: Sequence[str], limit: int, window_ms: int) -> tuple[str, str]:
+def budget_keys(
+    prefix: str, exchange: str, budget: str, scope: Sequence[str], limit: int, window_ms: int
+) -> tuple[str, str]:
     """The two Redis keys of one budget: its sorted set of requests and its running total of their weight.
 
-    The budget's identity sits in ``{...}`` (a Redis Cluster hash tag) so both keys live on one node.
-    ``window_ms`` is the documented window: the effective one is derived from it the same way everywhere.
+    ``budget`` is the budget's name (a pool's, or the operationId of an endpoint's own budget) and ``scope``
+    whom it counts for (``("api-key", fingerprint)``, ``("account", label)``, ``("ip", ip_scope, scheme, host,
+    port)`` ...). The budget's identity sits in ``{...}`` (a Redis Cluster hash tag) so both keys live on one
+    node. ``window_ms`` is the documented window: the effective one is derived from it the same way everywhere.
     """
-    identity = ":".join((exchange, *scope, str(limit), str(window_ms)))
-    base = f"{prefix}:rl1:{{{identity}}}"
+    identity = ":".join((exchange, budget, *scope, str(limit), str(window_ms)))
+    base = f"{prefix}:rl2:{{{identity}}}"
     return f"{base}:z", f"{base}:n"

@@ -43,7 +43,8 @@ def _product(result: Capacity) -> str:
 
 def render_table(results: Sequence[Capacity]) -> str:
     """``results`` as a table with a header line: exchange, product (with the isolated pair), asset, amount,
-    limit (``-`` where none is sent) and ``ok`` or the error (:func:`describe_error`)."""
+    limit (``-`` where none is sent) and ``ok``, the note saying why there is no amount, or the error
+    (:func:`describe_error`)."""
     amounts = _decimal_column([result.amount for result in results])
     limits = _decimal_column([result.limit for result in results])
     rows = [
@@ -53,7 +54,7 @@ def render_table(results: Sequence[Capacity]) -> str:
             result.asset,
             amount,
             limit,
-            "ok" if result.error is None else describe_error(result.error),
+            describe_error(result.error) if result.error is not None else (result.note or "ok"),
         )
         for result, amount, limit in zip(results, amounts, limits, strict=True)
     ]

@@ -21,6 +21,8 @@ from auth_plugins.capacity._results import Capacity
 from auth_plugins.errors import ExchangeError, ResponseError
 
 __all__ = [
+    "NO_FLEXIBLE_LOAN_ORDER",
+    "NoFigure",
     "Query",
     "backpack_margin",
     "backpack_withdrawal",
@@ -30,7 +32,19 @@ __all__ = [
 ]
 
 Reader = Callable[["Query", Any], tuple[Decimal, Decimal | None]]
-"""Reads ``(amount, limit)`` from a parsed answer, or raises :class:`ResponseError` when it does not say."""
+"""Reads ``(amount, limit)`` from a parsed answer; raises :class:`NoFigure` when the answer is that there is none,
+:class:`ResponseError` when it does not say."""
+
+NO_FLEXIBLE_LOAN_ORDER = "no flexible-loan order"
+"""The note of an OKX flexible-loan result for an account without an order: OKX then answers with empty ``data``."""
+
+
+class NoFigure(Exception):
+    """A reader's way to say the venue answered, and its answer is that there is no figure; ``note`` says why."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
 
 
 def _operation(exchange: str, operation_id: str) -> OperationInfo:
@@ -67,8 +81,23 @@ class Query:
         return ResponseError(reason, operation=self.described, status=200)
 
     def answer(self, parsed: Any) -> Capacity:
-        """The result for the parsed success answer; :class:`ResponseError` if it does not answer the question."""
-        amount, limit = self.reader(self, parsed)
+        """The result for the parsed success answer: its figures, or no figure and a ``note`` saying why (OKX
+        flexible loan without an order); :class:`ResponseError` if it does not answer the question."""
+        try:
+            amount, limit = self.reader(self, parsed)
+        except NoFigure as none:
+            return Capacity(
+                self.exchange,
+                self.product,
+                self.asset,
+                None,
+                None,
+                self.operation,
+                None,
+                self.symbol,
+                parsed,
+                none.note,
+            )
         return Capacity(
             self.exchange, self.product, self.asset, amount, limit, self.operation, None, self.symbol, parsed
         )
@@ -125,6 +154,10 @@ def _read_okx_margin(query: Query, parsed: Any) -> tuple[Decimal, Decimal | None
 
 
 def _read_okx_flexible(query: Query, parsed: Any) -> tuple[Decimal, Decimal | None]:
+    if not parsed.data:
+        # Documented: without ordId OKX answers for the account's oldest order, and with empty data when there is
+        # none. That is an answer (nothing to borrow against), never an amount of 0 nor a malformed response.
+        raise NoFigure(NO_FLEXIBLE_LOAN_ORDER)
     entries = _entries(query, parsed.data, lambda item: item.borrow_ccy)
     smallest = min(entries, key=lambda item: item.max_loan)
     return smallest.max_loan, smallest.remaining_quota
@@ -161,8 +194,9 @@ def okx_margin(asset: str) -> Query:
 
 
 def okx_flexible_loan(asset: str) -> Query:
-    """OKX flexible loan: ``max_loan_amount`` with ``borrowCcy=<asset>`` (a POST that only reads); the limit is
-    ``remainingQuota``."""
+    """OKX flexible loan: ``max_loan_amount`` with ``borrowCcy=<asset>`` (a POST that only reads), for the account's
+    oldest order; the limit is ``remainingQuota``. An account without an order gets no amount and the note
+    :data:`NO_FLEXIBLE_LOAN_ORDER`."""
     operation = _operation("okx", "max_loan_amount")
     request = importlib.import_module("okx_client.models").MaxLoanAmountRequest(borrow_ccy=asset)
     return Query("okx", "flexible-loan", asset, operation, {"body": request}, _read_okx_flexible)

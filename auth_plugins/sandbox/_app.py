@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Final
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from ._credentials import ACCOUNTS
 from ._echo import reflect
 from ._errors import Rejection, for_problem, internal_error, not_found, rate_limited, render
 from ._faults import Script, ScriptBook
 from ._ratelimit import SlidingWindowLimiter
 from ._records import RequestRecord, Violation
-from ._spec import Operation, load_exchange_spec
+from ._spec import Operation, RateLimit, load_exchange_spec
 from ._validate import request_problems, response_errors
 from ._verify import API_KEY_HEADERS, AuthResult, authenticate
 from ._wire import RawRequest, raw_request
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["ExchangeApp"]
 
 _SERVER_TIME_OPERATION: Final = "get_server_time"
+SANDBOX_OKX_ORDER: Final = "12345"
+"""The sandbox OKX account's one flexible-loan order (the documentation's example id); any other ``ordId`` is
+answered with the documented empty ``data``."""
 
 
 @dataclass
@@ -52,7 +56,8 @@ class ExchangeApp:
     against the spec; failures are kept in ``violations()``, and so is any exception the sandbox itself raises
     on a request (answered as the exchange's 500). ``now_ms`` is the sandbox clock, in Unix milliseconds;
     ``sequence`` numbers each request (shared across a sandbox's exchanges). While limits are enforced,
-    Binance answers also carry the used weight (``X-SAPI-USED-IP-WEIGHT-1M`` and kin).
+    answers also carry the weight used in the budget, in the header the spec names (``used-weight-header``:
+    Binance's ``X-MBX-USED-WEIGHT-1M``, ``X-SAPI-USED-UID-WEIGHT-1M``).
     ``enforce_rate_limits`` may be changed at any time.
     """
 
@@ -188,21 +193,45 @@ class ExchangeApp:
         body = self._success_body(operation, now, _asked(request, raw))
         return _Answer(200, body, operation.success_content_type, "ok", extra_headers)
 
+    def _budget(self, rate: RateLimit, api_key: str | None, client_ip: str) -> tuple[str, ...]:
+        """The counter a request draws on: the budget (pool or operation) and whom it counts for, as the exchange
+        knows them: the caller's address, the API key, or the account the key belongs to (:data:`ACCOUNTS`; the
+        sandbox's accounts have no master, so a master account is the account itself)."""
+        if rate.keyed_on == "ip" or not api_key:
+            return (rate.budget, "ip", client_ip)
+        if rate.keyed_on == "api-key":
+            return (rate.budget, "api-key", api_key)
+        return (rate.budget, "account", ACCOUNTS.get(api_key, api_key))
+
+    def use_weight(self, operation_id: str, weight: int, api_key: str | None, client_ip: str = "127.0.0.1") -> int:
+        """Count ``weight`` on ``operation_id``'s budget as another program with ``api_key`` on ``client_ip`` would
+        (it fits or ``ValueError``); return the weight the budget now holds."""
+        rate = self.spec.operation(operation_id).rate_limit
+        if rate is None:
+            raise ValueError(f"{self.exchange} {operation_id} documents no rate limit")
+        decision = self._limiter.charge(
+            self._budget(rate, api_key, client_ip),
+            limit=rate.limit,
+            window_ms=rate.window_ms,
+            weight=weight,
+            now_ms=self._now_ms(),
+        )
+        if not decision.allowed:
+            raise ValueError(f"weight {weight} does not fit {operation_id}'s budget ({decision.used} of {rate.limit})")
+        return decision.used
+
     def _charge(self, operation: Operation, raw: RawRequest, now: int, headers: dict[str, str]) -> Rejection | None:
         rate = operation.rate_limit
         assert rate is not None
-        key = raw.client_ip
-        if rate.keyed_on == "user":
-            key = raw.headers.get(API_KEY_HEADERS[self.exchange]) or raw.client_ip
         decision = self._limiter.charge(
-            (rate.keyed_on, key, rate.limit, rate.window_ms),
+            self._budget(rate, raw.headers.get(API_KEY_HEADERS[self.exchange]), raw.client_ip),
             limit=rate.limit,
             window_ms=rate.window_ms,
             weight=rate.weight,
             now_ms=now,
         )
-        if self.exchange == "binance" and rate.window_ms == 60_000:
-            headers[_binance_weight_header(operation, rate.keyed_on)] = str(decision.used)
+        if rate.used_weight_header is not None:
+            headers[rate.used_weight_header] = str(decision.used)
         if decision.allowed:
             return None
         with self._state_lock:
@@ -226,6 +255,8 @@ class ExchangeApp:
         example: Any = reflect(operation.success_example, asked)
         if operation.operation_id == _SERVER_TIME_OPERATION:
             example = _server_time(self.exchange, now)
+        elif self.exchange == "okx" and asked.get("ordId", SANDBOX_OKX_ORDER) != SANDBOX_OKX_ORDER:
+            example = {**example, "data": []}  # OKX answers an order the account does not have with empty data
         if isinstance(example, str) and "json" not in operation.success_content_type:
             return example.encode("utf-8")
         return json.dumps(example, separators=(",", ":")).encode("utf-8")
@@ -294,12 +325,6 @@ def _server_time(exchange: str, now: int) -> Any:
     if exchange == "binance":
         return {"serverTime": now}
     return {"code": "0", "msg": "", "data": [{"ts": str(now)}]}
-
-
-def _binance_weight_header(operation: Operation, keyed_on: str) -> str:
-    if operation.path.startswith("/sapi/"):
-        return f"X-SAPI-USED-{'UID' if keyed_on == 'user' else 'IP'}-WEIGHT-1M"
-    return "X-MBX-USED-WEIGHT-1M"
 
 
 def _scripted_response(script: Script) -> Response:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 __all__ = [
+    "ACCOUNTS",
     "BACKPACK_CREDENTIALS",
     "BINANCE_CREDENTIALS",
     "OKX_CREDENTIALS",
@@ -102,6 +103,13 @@ OKX_CREDENTIALS: Final = OkxCredentials(
     demo_api_key="sandbox-okx-demo-key",
 )
 """The OKX keys the sandbox accepts (live and demo trading), with the documentation's example secret."""
+
+ACCOUNTS: Final = {
+    BINANCE_CREDENTIALS.hmac_api_key: "binance-uid-1",
+    BINANCE_CREDENTIALS.ed25519_api_key: "binance-uid-1",
+}
+"""The account (UID, User ID) behind each API key where it is not the key alone: both Binance keys belong to one
+account, so account-keyed budgets count them together. Any other key is its own account."""
 
 
 def env_assignments() -> dict[str, str]:

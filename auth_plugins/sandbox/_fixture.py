@@ -196,6 +196,11 @@ class ExchangeSandbox:
     def enforce_rate_limits(self, value: bool) -> None:
         self.sandbox.enforce_rate_limits = value
 
+    def use_weight(self, exchange: str, operation_id: str, weight: int, *, api_key: str | None = None) -> int:
+        """Count ``weight`` on ``operation_id``'s budget as another program on the same address and account would
+        (see ``Sandbox.use_weight``); answers then report it in the budget's used-weight header."""
+        return self.sandbox.use_weight(exchange, operation_id, weight, api_key=api_key)
+
     @property
     def violations(self) -> list[Violation]:
         """Answers the sandbox sent that break the spec, and requests it failed on: a sandbox bug, never yours."""

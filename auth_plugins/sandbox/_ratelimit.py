@@ -22,8 +22,9 @@ class Decision:
 class SlidingWindowLimiter:
     """Weight counters over a sliding window, one per bucket; thread-safe.
 
-    A bucket is any hashable naming one counter; the sandbox uses (keyed-on value, limit, window) so that
-    operations sharing a documented limit share its counter. Rejected requests are not charged.
+    A bucket is any hashable naming one counter; the sandbox uses (budget, kind, holder): the pool or operation
+    whose budget it is and whom it counts for (address, key or account), so that operations share a counter only
+    when they name the same pool. Rejected requests are not charged.
     """
 
     def __init__(self) -> None:

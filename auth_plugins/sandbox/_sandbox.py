@@ -15,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ._answers import error_answer, success_body
 from ._app import ExchangeApp
+from ._credentials import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from ._faults import Script
 from ._records import RequestRecord, Violation
 from ._spec import EXCHANGES
@@ -31,6 +32,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 # serve_forever() notices shutdown() only between polls; the default 0.5 s would make close() slow.
 _POLL_INTERVAL_S = 0.05
+_OWN_KEYS: Final = {
+    "backpack": BACKPACK_CREDENTIALS.api_key,
+    "binance": BINANCE_CREDENTIALS.hmac_api_key,
+    "okx": OKX_CREDENTIALS.api_key,
+}
 
 
 _HTML_PAGE: Final = (
@@ -330,6 +336,15 @@ class Sandbox:
     def rate_limited(self, exchange: str) -> int:
         """How many requests to ``exchange`` the rate limiter answered with 429 since the last ``reset()``."""
         return self._apps[self._check(exchange)].rate_limited()
+
+    def use_weight(self, exchange: str, operation_id: str, weight: int, *, api_key: str | None = None) -> int:
+        """Count ``weight`` on the budget ``operation_id`` draws on, as another program on the same address and
+        account would (``api_key``: default the sandbox's own key, Binance's HMAC one), and return the weight the
+        budget now holds. While limits are enforced, answers report it in the budget's used-weight header, and a
+        request that no longer fits is answered 429. ``ValueError`` if the weight does not fit."""
+        app = self._apps[self._check(exchange)]
+        self._operation(app, operation_id)
+        return app.use_weight(operation_id, weight, api_key if api_key is not None else _OWN_KEYS[exchange])
 
     @property
     def violations(self) -> list[Violation]:

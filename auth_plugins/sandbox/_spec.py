@@ -13,6 +13,7 @@ from openapi_core import OpenAPI
 
 from auth_plugins._generated import bundle_text
 from auth_plugins._openapi import follow
+from auth_plugins._ratelimit_shape import POOLS_EXTENSION, RateLimitShapeError, ResolvedRateLimit, resolve
 
 __all__ = ["EXCHANGES", "ExchangeSpec", "Operation", "RateLimit", "SpecError", "load_exchange_spec"]
 
@@ -32,14 +33,8 @@ class SpecError(Exception):
     """The bundled spec lacks something the sandbox needs (for example a 200 example)."""
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    """A documented limit: ``limit`` weight units per ``window_ms``, keyed on ``"user"`` or ``"ip"``."""
-
-    limit: int
-    window_ms: int
-    keyed_on: str
-    weight: int
+RateLimit = ResolvedRateLimit
+"""A documented limit, its pool resolved (:class:`~auth_plugins._ratelimit_shape.ResolvedRateLimit`)."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +127,10 @@ def _operation(exchange: str, document: dict[str, Any], method: str, path: str, 
     rate = raw.get("x-rate-limit")
     if not isinstance(rate, dict):
         raise SpecError(f"{where}: no x-rate-limit")
-    rate_limit = None
-    if rate.get("documented", True):
-        rate_limit = RateLimit(int(rate["limit"]), int(rate["window-ms"]), str(rate["keyed-on"]), int(rate["weight"]))
+    try:
+        rate_limit = resolve(rate, document.get(POOLS_EXTENSION), operation_id)
+    except RateLimitShapeError as error:
+        raise SpecError(f"{where}: {error}") from None
 
     content_types: dict[int, str] = {}
     for status, response in raw.get("responses", {}).items():

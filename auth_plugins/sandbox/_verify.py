@@ -30,7 +30,7 @@ from ._wire import RawRequest
 __all__ = ["API_KEY_HEADERS", "AuthResult", "authenticate"]
 
 API_KEY_HEADERS: Final = {"backpack": "x-api-key", "binance": "x-mbx-apikey", "okx": "ok-access-key"}
-"""The header that names the API key, per exchange (lower case); also what ``keyed-on: user`` limits key on."""
+"""The header that names the API key, per exchange (lower case); also whom key and account limits count for."""
 
 BACKPACK_MAX_WINDOW_MS: Final = 60000
 BINANCE_DEFAULT_RECV_WINDOW_MS: Final = 5000

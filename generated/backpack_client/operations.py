@@ -16,12 +16,17 @@ SERVER_URL: Final = "https://api.backpack.exchange"
 
 
 class RateLimit(NamedTuple):
-    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on``; one call costs ``weight``."""
+    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on`` (``ip``, ``api-key``,
+    ``account`` or ``master-account``); one call costs ``weight``. ``budget`` names the budget it draws on (a
+    shared pool's name, or the operationId for the endpoint's own budget); ``used_weight_header`` is the
+    response header in which the exchange reports its own count of that budget, if it sends one."""
 
     limit: int
     window_ms: int
     keyed_on: str
     weight: int
+    budget: str
+    used_weight_header: str | None
 
 
 class Param(NamedTuple):

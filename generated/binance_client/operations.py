@@ -16,12 +16,17 @@ SERVER_URL: Final = "https://api.binance.com"
 
 
 class RateLimit(NamedTuple):
-    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on``; one call costs ``weight``."""
+    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on`` (``ip``, ``api-key``,
+    ``account`` or ``master-account``); one call costs ``weight``. ``budget`` names the budget it draws on (a
+    shared pool's name, or the operationId for the endpoint's own budget); ``used_weight_header`` is the
+    response header in which the exchange reports its own count of that budget, if it sends one."""
 
     limit: int
     window_ms: int
     keyed_on: str
     weight: int
+    budget: str
+    used_weight_header: str | None
 
 
 class Param(NamedTuple):
@@ -134,7 +139,14 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         path="/api/v3/time",
         signed=False,
         read_only=True,
-        rate_limit=RateLimit(limit=6000, window_ms=60000, keyed_on="ip", weight=1),
+        rate_limit=RateLimit(
+            limit=6000,
+            window_ms=60000,
+            keyed_on="ip",
+            weight=1,
+            budget="api-ip-weight",
+            used_weight_header="X-MBX-USED-WEIGHT-1M",
+        ),
         instruction=None,
         params=(),
         body=None,
@@ -153,7 +165,14 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         path="/sapi/v1/margin/maxBorrowable",
         signed=True,
         read_only=True,
-        rate_limit=RateLimit(limit=12000, window_ms=60000, keyed_on="ip", weight=50),
+        rate_limit=RateLimit(
+            limit=180000,
+            window_ms=60000,
+            keyed_on="account",
+            weight=750,
+            budget="query_max_borrow",
+            used_weight_header="X-SAPI-USED-UID-WEIGHT-1M",
+        ),
         instruction=None,
         params=(
             Param(name="asset", location="query", required=True, type="string", python_name="asset", min_length=1),

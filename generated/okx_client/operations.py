@@ -16,12 +16,17 @@ SERVER_URL: Final = "https://www.okx.com"
 
 
 class RateLimit(NamedTuple):
-    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on``; one call costs ``weight``."""
+    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on`` (``ip``, ``api-key``,
+    ``account`` or ``master-account``); one call costs ``weight``. ``budget`` names the budget it draws on (a
+    shared pool's name, or the operationId for the endpoint's own budget); ``used_weight_header`` is the
+    response header in which the exchange reports its own count of that budget, if it sends one."""
 
     limit: int
     window_ms: int
     keyed_on: str
     weight: int
+    budget: str
+    used_weight_header: str | None
 
 
 class Param(NamedTuple):
@@ -134,7 +139,9 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         path="/api/v5/account/max-loan",
         signed=True,
         read_only=True,
-        rate_limit=RateLimit(limit=20, window_ms=2000, keyed_on="user", weight=1),
+        rate_limit=RateLimit(
+            limit=20, window_ms=2000, keyed_on="account", weight=1, budget="get_max_loan", used_weight_header=None
+        ),
         instruction=None,
         params=(
             Param(
@@ -190,12 +197,15 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         path="/api/v5/finance/flexible-loan/max-loan",
         signed=True,
         read_only=True,
-        rate_limit=RateLimit(limit=5, window_ms=2000, keyed_on="user", weight=1),
+        rate_limit=RateLimit(
+            limit=5, window_ms=2000, keyed_on="account", weight=1, budget="max_loan_amount", used_weight_header=None
+        ),
         instruction=None,
         params=(
             Param(
                 name="borrowCcy", location="body", required=True, type="string", python_name="borrow_ccy", min_length=1
             ),
+            Param(name="ordId", location="body", required=False, type="string", python_name="ord_id", min_length=1),
             Param(name="supCollateral", location="body", required=False, type="array", python_name="sup_collateral"),
             Param(
                 name="supCollateral[]", location="body", required=True, type="object", python_name="sup_collateral[]"
@@ -231,7 +241,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             ResponseField("data[].notionalUsd", "string", format="decimal"),
             ResponseField("data[].remainingQuota", "string", format="decimal"),
         ),
-        examples=(("body", {"borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}),),
+        examples=(("body", {"ordId": "12345", "borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}),),
         spec_file="specs/okx/endpoints/flexible_loan.max_loan_amount.yaml",
     ),
     Operation(
@@ -241,7 +251,9 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         path="/api/v5/public/time",
         signed=False,
         read_only=True,
-        rate_limit=RateLimit(limit=10, window_ms=2000, keyed_on="ip", weight=1),
+        rate_limit=RateLimit(
+            limit=10, window_ms=2000, keyed_on="ip", weight=1, budget="get_server_time", used_weight_header=None
+        ),
         instruction=None,
         params=(),
         body=None,

@@ -28,6 +28,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from auth_plugins._generated import BUNDLE_FILE
 from auth_plugins._openapi import RefError, pointer
+from auth_plugins._ratelimit_shape import POOLS_EXTENSION, RateLimitShapeError, check_pools, resolve
 
 __all__ = [
     "BASE_FILE",
@@ -168,7 +169,7 @@ def _operations(doc: Document) -> list[tuple[str, str, Document]]:
     ]
 
 
-def _check_endpoint(path: Path, doc: Document, signing_keys: list[str]) -> None:
+def _check_endpoint(path: Path, doc: Document, signing_keys: list[str], pools: Any = None) -> None:
     if "security" in doc:
         raise BundleError(path, "root-level `security`: the generator ignores it; put `security` on the operation")
     operations = _operations(doc)
@@ -186,6 +187,10 @@ def _check_endpoint(path: Path, doc: Document, signing_keys: list[str]) -> None:
     for extension in REQUIRED_EXTENSIONS:
         if extension not in op:
             raise BundleError(path, f"{label} has no {extension}")
+    try:
+        resolve(op["x-rate-limit"], pools, str(op["operationId"]))
+    except RateLimitShapeError as error:
+        raise BundleError(path, f"{label}: {error}") from None
     signing = op.get("x-signing")
     if signing is not None and not op.get("security"):
         raise BundleError(path, f"{label} is signed (x-signing) but declares no operation-level `security`")
@@ -206,7 +211,10 @@ def _check_endpoint(path: Path, doc: Document, signing_keys: list[str]) -> None:
 
 
 def with_base_components(doc: Document, base: Document) -> Document:
-    """``doc`` with every base component it does not define itself, so that it validates on its own."""
+    """``doc`` with every base component it does not define itself, and the base's rate-limit pools, so that it
+    validates (and its ``x-rate-limit`` resolves) on its own."""
+    if POOLS_EXTENSION in base and POOLS_EXTENSION not in doc:
+        doc = {**doc, POOLS_EXTENSION: base[POOLS_EXTENSION]}
     base_components = base.get("components", {})
     if not base_components:
         return doc
@@ -249,7 +257,8 @@ def bundle_exchange(exchange_dir: Path) -> Document:
 
     Raises :class:`BundleError` naming the file on: invalid YAML or OpenAPI, an external or path-item
     ``$ref``, a generator-hostile construct, an endpoint without operationId, externalDocs, tag or the
-    required vendor extensions, a signed endpoint without operation-level ``security`` or without a 401
+    required vendor extensions, an ``x-rate-limit`` that breaks its shape (an unknown pool or ``keyed-on``:
+    :mod:`auth_plugins._ratelimit_shape`), a signed endpoint without operation-level ``security`` or without a 401
     and a 429 response, a duplicate
     method+path or operationId, a component defined twice with different content, or a bundle whose
     operation count differs from the number of endpoint files.
@@ -260,6 +269,11 @@ def bundle_exchange(exchange_dir: Path) -> Document:
     _validate(base_path, base)
     _check_generator_rules(base_path, base)
     signing_keys = list(base.pop(SIGNING_KEYS_EXTENSION, []))
+    pools = base.get(POOLS_EXTENSION)
+    try:
+        check_pools(pools)
+    except RateLimitShapeError as error:
+        raise BundleError(base_path, str(error)) from None
     if base.get("paths"):
         raise BundleError(base_path, "the base file holds no paths; each endpoint has its own file")
     if not base.get("servers"):
@@ -280,7 +294,7 @@ def bundle_exchange(exchange_dir: Path) -> Document:
         _check_refs(path, doc)
         _validate(path, with_base_components(doc, base))
         _check_generator_rules(path, doc)
-        _check_endpoint(path, doc, signing_keys)
+        _check_endpoint(path, doc, signing_keys, pools)
         method, route, op = _operations(doc)[0]
         key = (method, route)
         if key in route_origin:
@@ -293,6 +307,9 @@ def bundle_exchange(exchange_dir: Path) -> Document:
         bundle["paths"].setdefault(route, {})[method] = op
         _merge_components(bundle, origin, path, doc.get("components", {}))
 
+    for name in pools or {}:
+        if name in operation_ids:
+            raise BundleError(base_path, f"rate-limit pool {name!r} has the name of an operation's own budget")
     bundle = _ordered(bundle)
     bundle_path = exchange_dir / BUNDLE_FILE
     count = len(_operations(bundle))

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from auth_plugins._ratelimit_shape import POOLS_EXTENSION, resolve
+
 from ._examples import examples_source
 from ._request_constraints import PARAM_CLASS, constraints_source
 from ._response_constraints import RESPONSE_FIELD_CLASS, response_source
@@ -39,12 +41,17 @@ SERVER_URL: Final = {server_url!r}
 
 
 class RateLimit(NamedTuple):
-    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on``; one call costs ``weight``."""
+    """A documented limit: ``limit`` units per ``window_ms``, keyed on ``keyed_on`` (``ip``, ``api-key``,
+    ``account`` or ``master-account``); one call costs ``weight``. ``budget`` names the budget it draws on (a
+    shared pool's name, or the operationId for the endpoint's own budget); ``used_weight_header`` is the
+    response header in which the exchange reports its own count of that budget, if it sends one."""
 
     limit: int
     window_ms: int
     keyed_on: str
     weight: int
+    budget: str
+    used_weight_header: str | None
 {param_class}{response_field_class}
 
 class Operation(NamedTuple):
@@ -75,12 +82,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
 '''
 
 
-def _rate_limit(value: dict[str, Any]) -> str:
-    if not value.get("limit"):
+def _rate_limit(value: dict[str, Any], pools: Any, operation_id: str) -> str:
+    rate = resolve(value, pools, operation_id)
+    if rate is None:
         return "None"
     return (
-        f"RateLimit(limit={int(value['limit'])}, window_ms={int(value['window-ms'])}, "
-        f"keyed_on={str(value['keyed-on'])!r}, weight={int(value.get('weight', 1))})"
+        f"RateLimit(limit={rate.limit}, window_ms={rate.window_ms}, keyed_on={rate.keyed_on!r}, "
+        f"weight={rate.weight}, budget={rate.budget!r}, used_weight_header={rate.used_weight_header!r})"
     )
 
 
@@ -121,6 +129,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping
                 if source is None:
                     raise
                 raise ConstraintError(f"{source}: {error}") from None
+            rate_limit = _rate_limit(op["x-rate-limit"], bundle.get(POOLS_EXTENSION), op["operationId"])
             rows.append(
                 "    Operation(\n"
                 f"        operation_id={op['operationId']!r},\n"
@@ -129,7 +138,7 @@ def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping
                 f"        path={route!r},\n"
                 f"        signed={signed!r},\n"
                 f"        read_only={bool(op['x-read-only'])!r},\n"
-                f"        rate_limit={_rate_limit(op['x-rate-limit'])},\n"
+                f"        rate_limit={rate_limit},\n"
                 f"        instruction={instruction!r},\n"
                 f"        params={params},\n"
                 f"        body={body},\n"

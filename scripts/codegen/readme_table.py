@@ -2,13 +2,16 @@
 
 ``make generate`` rewrites the lines between :data:`START` and :data:`END` in ``README.md``; ``make check``
 (``--check``) fails when they differ from what the bundles give. One row per operation: exchange, method and
-path, the import line, whether it is signed, and its documented rate limit.
+path, the import line, whether it is signed, and its documented rate limit (an endpoint's own budget unless it
+names the shared pool it draws on).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from auth_plugins._ratelimit_shape import POOLS_EXTENSION, resolve
 
 __all__ = ["END", "START", "ReadmeError", "render_table", "replace_table"]
 
@@ -21,15 +24,15 @@ class ReadmeError(Exception):
     """The README lacks the markers the table goes between."""
 
 
-def _rate_limit(operation: dict[str, Any]) -> str:
-    limit = operation.get("x-rate-limit") or {}
-    if not limit.get("limit"):
+def _rate_limit(operation: dict[str, Any], pools: Any) -> str:
+    rate = resolve(operation.get("x-rate-limit") or {}, pools, str(operation.get("operationId")))
+    if rate is None:
         return "not documented"
-    window_s = limit["window-ms"] / 1000
+    window_s = rate.window_ms / 1000
     window = f"{window_s:g} s" if window_s < 60 else f"{window_s / 60:g} min"
-    weight = limit.get("weight", 1)
-    cost = "" if weight == 1 else f", weight {weight}"
-    return f"{limit['limit']:,} per {window} per {limit.get('keyed-on', 'user')}{cost}"
+    cost = "" if rate.weight == 1 else f", weight {rate.weight}"
+    shared = "" if rate.budget == operation.get("operationId") else f", shared pool `{rate.budget}`"
+    return f"{rate.limit:,} per {window} per {rate.keyed_on}{cost}{shared}"
 
 
 def render_table(bundles: dict[str, dict[str, Any]]) -> str:
@@ -43,7 +46,8 @@ def render_table(bundles: dict[str, dict[str, Any]]) -> str:
                 op = item[method]
                 module = f"from {exchange}_client.api.{op['tags'][0]} import {op['operationId']}"
                 auth = "signed" if op.get("security") else "public"
-                rows.append(f"| {exchange} | `{method.upper()} {route}` | `{module}` | {auth} | {_rate_limit(op)} |")
+                limit = _rate_limit(op, bundles[exchange].get(POOLS_EXTENSION))
+                rows.append(f"| {exchange} | `{method.upper()} {route}` | `{module}` | {auth} | {limit} |")
     return "\n".join(rows)
 
 

@@ -104,6 +104,7 @@ class PageOperation:
     window_ms: int | None = None
     weight: int | None = None
     keyed_on: str | None = None
+    pool: str | None = None
     statuses: frozenset[str] | None = None
     instruction: str | None = None
     error_fields: dict[str, list[Field]] | None = None

@@ -58,7 +58,18 @@ HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 QUERY_METHODS = ("GET", "DELETE")
 EXCHANGE_HOSTS = {"backpack.exchange": "backpack", "binance.com": "binance", "okx.com": "okx"}
 LAYOUT_EXCHANGE = {"redoc": "backpack", "binance": "binance", "okx": "okx"}
-KEYED_ON = {"ip": "ip", "uid": "user", "user id": "user", "user": "user"}
+# The page's words for what a limit is counted per, in x-rate-limit's keyed-on vocabulary.
+KEYED_ON = {
+    "ip": "ip",
+    "uid": "account",
+    "user id": "account",
+    "master account user id": "master-account",
+    "api key": "api-key",
+}
+# Binance's general info: /api/* endpoints share one IP-weight pool; each /sapi/* endpoint has its own budget of
+# 12,000 (IP) or 180,000 (UID) weight a minute.
+BINANCE_API_POOL = "api-ip-weight"
+BINANCE_SAPI_LIMITS = {"ip": 12_000, "account": 180_000}
 WINDOW_MS = {"second": 1000, "minute": 60_000, "hour": 3_600_000}
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -633,6 +644,10 @@ def parse_binance(origin: str, exchange: str, meta: dict[str, str], body: str) -
         key = (weight[2] if weight and weight[2] else None) or _parenthesised_key(weight_section.title)
         page.weight = int(weight[1]) if weight else None
         page.keyed_on = KEYED_ON.get(key.lower(), key.lower()) if key else None
+        if (path or "").startswith("/api/"):
+            page.pool = BINANCE_API_POOL
+        elif (path or "").startswith("/sapi/") and page.keyed_on in BINANCE_SAPI_LIMITS:
+            page.rate_limit, page.window_ms = BINANCE_SAPI_LIMITS[page.keyed_on], WINDOW_MS["minute"]
     location = "query" if method in QUERY_METHODS else None
     page.parameters = _table_fields(_find(found, "request parameters", "parameters"), location) or []
     page.body_fields = [] if method in QUERY_METHODS else None

@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 import yaml
 
 from auth_plugins._openapi import RefError, follow
+from auth_plugins._ratelimit_shape import POOLS_EXTENSION
 from scripts.codegen.bundle import BASE_FILE, with_base_components
 from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
 from scripts.docs_check._pages import described_values
@@ -265,6 +266,9 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
                 continue
             responses = _mapping(operation.get("responses"))
             rate = _mapping(operation.get("x-rate-limit"))
+            pool = rate.get("pool")
+            if isinstance(pool, str):  # the pool's numbers, from _base.yaml, then the endpoint's weight
+                rate = {**_mapping(_mapping(doc.get(POOLS_EXTENSION)).get(pool)), **rate}
             body_schema = _first_schema(doc, operation.get("requestBody")) if "requestBody" in operation else None
             response_schema = _success_schema(doc, exchange, responses)
             keyed_on = rate.get("keyed-on")
@@ -287,6 +291,7 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
                     window_ms=_int_or_none(rate.get("window-ms")),
                     weight=_int_or_none(rate.get("weight")),
                     keyed_on=keyed_on if isinstance(keyed_on, str) else None,
+                    pool=pool if isinstance(pool, str) else None,
                     statuses=frozenset(
                         str(code)
                         for code, response in responses.items()

@@ -30,7 +30,10 @@ What is compared, and the rules that keep the current pages and specs at zero di
   (`buy`, `sell`)"): the bundler keeps response fields plain strings, so the description is where they live.
 * For each status a page shows a schema for (Backpack): its media type (``content``'s key) and, for
   statuses other than the success one, its body fields, compared as response fields are.
-* ``x-rate-limit``: limit and window (OKX), weight (Binance) and what the limit is keyed on.
+* ``x-rate-limit``: limit and window (OKX), weight (Binance) and what the limit is keyed on (IP, UID, User ID,
+  Master Account User ID read as ``ip``, ``account``, ``master-account``); for Binance also the budget its general
+  info gives the path: the ``api-ip-weight`` pool for ``/api/*``, 12,000 (IP) or 180,000 (UID) a minute of its own
+  for ``/sapi/*``. A pool's numbers are read from ``_base.yaml``.
 * Statuses the page lists (Backpack) against the spec's response codes without ``x-documented-on``.
 
 Judgement calls:
@@ -105,7 +108,13 @@ __all__ = [
 
 SPECS_ROOT = Path(__file__).resolve().parents[2] / "specs"
 # (PageOperation attribute, key under x-rate-limit) of the rate-limit facts a page may state.
-RATE_LIMIT_KEYS = (("rate_limit", "limit"), ("window_ms", "window-ms"), ("weight", "weight"), ("keyed_on", "keyed-on"))
+RATE_LIMIT_KEYS = (
+    ("rate_limit", "limit"),
+    ("window_ms", "window-ms"),
+    ("weight", "weight"),
+    ("keyed_on", "keyed-on"),
+    ("pool", "pool"),
+)
 # Spec types that can carry minimum and maximum (amounts are decimal strings, which cannot).
 NUMERIC_TYPES = ("integer", "number")
 

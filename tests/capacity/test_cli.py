@@ -44,7 +44,7 @@ def _row(exchange: str, product: str, amount: str | None, limit: str | None, **e
     operation = {"backpack": "get_max_borrow_quantity", "binance": "query_max_borrow"}.get(exchange)
     if exchange == "okx":
         operation = "get_max_loan" if product == "margin" else "max_loan_amount"
-    return {**row, "limit": limit, "operation": operation, "error": None, **extra}
+    return {**row, "limit": limit, "operation": operation, "error": None, "note": None, **extra}
 
 
 JSON_ROWS: Final = [
@@ -135,6 +135,25 @@ def test_one_venue_failing_with_503_exits_1_and_its_row_says_why(
         assert {**rows[3], "error": None} == {**JSON_ROWS[3], "amount": None}
         assert (error["class"], error["status"], error["code"]) == ("ServiceUnavailableError", 503, "50001")
         assert error["message"]
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_an_okx_account_without_a_flexible_loan_order_exits_0_and_its_row_says_so(
+    installed: InstalledDistribution, tmp_path: Path, sbx: Sandbox, output: str
+) -> None:
+    answer_everything(sbx)
+    sbx.respond("okx", "max_loan_amount", {"code": "0", "msg": "", "data": []})  # OKX's answer: no order
+    argv = ["max-borrow", "BTC", "--isolated-symbol", "BTCUSDT", *(["--json"] if output == "json" else [])]
+    result = _run(installed, tmp_path, *argv, env=_env(sbx))
+    assert result.returncode == 0, result.stdout + result.stderr
+    if output == "table":
+        lines = result.stdout.splitlines()
+        assert lines[5].split() == ["okx", "flexible-loan", "BTC", "-", "-", "no", "flexible-loan", "order"]
+        assert [line.split() for line in lines[:5]] == [line.split() for line in TABLE.splitlines()[:5]]
+    else:
+        rows = json.loads(result.stdout)
+        assert rows[:4] == JSON_ROWS[:4]
+        assert rows[4] == {**JSON_ROWS[4], "amount": None, "limit": None, "note": "no flexible-loan order"}
 
 
 def test_usage_errors_and_no_configured_exchange_exit_2(

@@ -54,6 +54,27 @@ def test_every_venue_answers_with_exact_decimals_and_documented_limits(sbx: Sand
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_an_okx_account_without_a_flexible_loan_order_is_an_answer_without_an_amount(sbx: Sandbox, mode: str) -> None:
+    answer_everything(sbx)
+    # OKX's documented answer for an account without a flexible-loan order: empty data.
+    sbx.respond("okx", "max_loan_amount", {"code": "0", "msg": "", "data": []})
+    results = ask(mode, sandbox_clients(sbx), isolated_symbol="BTCUSDT")
+    assert figures(results)[:4] == EXPECTED[:4]
+    flexible = results[4]
+    assert (flexible.exchange, flexible.product, flexible.operation.operation_id) == (
+        "okx",
+        "flexible-loan",
+        "max_loan_amount",
+    )
+    assert flexible.amount is None and flexible.limit is None  # never 0
+    assert flexible.error is None and flexible.ok  # never a ResponseError
+    assert flexible.note == "no flexible-loan order"
+    assert flexible.to_dict()["note"] == "no flexible-loan order" and flexible.to_dict()["amount"] is None
+    assert "note='no flexible-loan order'" in repr(flexible)
+    assert all(result.note is None for result in results[:4])
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_each_venue_is_asked_about_the_asset_with_validly_signed_read_only_calls(sbx: Sandbox, mode: str) -> None:
     answer_everything(sbx)
     ask(mode, sandbox_clients(sbx), "ETH", isolated_symbol="ETHUSDT")
@@ -348,4 +369,5 @@ def test_results_are_frozen_and_their_repr_names_the_operation(sbx: Sandbox) -> 
         "limit": "250",
         "operation": "query_max_borrow",
         "error": None,
+        "note": None,
     }

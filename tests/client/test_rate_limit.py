@@ -100,14 +100,16 @@ def test_a_full_window_passes_at_once_then_the_next_request_waits_one_window_and
     assert fake.now == pytest.approx(1_000 + WINDOW_S)
 
 
-def test_binance_weight_50_counts_against_12000_per_minute(fake: FakeTime, registry: RateLimitRegistry) -> None:
+def test_binance_max_borrow_weight_750_counts_against_its_own_180000_per_minute(
+    fake: FakeTime, registry: RateLimitRegistry
+) -> None:
     gate = _gate(fake, registry, "binance", "binance-key")
-    for _ in range(240):  # 240 x 50 = 12,000
+    for _ in range(240):  # 240 x 750 = 180,000
         gate.before_send(BINANCE_MAX_BORROW, _request(BINANCE_MAX_BORROW, "api.binance.com"))
     assert fake.sleeps == []
     gate.before_send(BINANCE_MAX_BORROW, _request(BINANCE_MAX_BORROW, "api.binance.com"))
     assert fake.now == pytest.approx(1_060.3)  # 60 s and a 0.5 % margin
-    # Server time has its own documented limit (6,000 per minute, weight 1), hence its own budget.
+    # Server time draws on the /api/* IP pool (6,000 per minute, weight 1), not on the /sapi/ account budget.
     start = fake.now
     gate.before_send(BINANCE_TIME, _request(BINANCE_TIME, "api.binance.com"))
     assert fake.now == start
@@ -167,7 +169,7 @@ def test_the_gate_keeps_calling_a_trace_that_was_already_set(fake: FakeTime, reg
     assert seen == [SENDING, ANSWERED]
 
 
-def test_user_limits_are_per_key_and_ip_limits_per_host(fake: FakeTime, registry: RateLimitRegistry) -> None:
+def test_account_limits_are_per_key_and_ip_limits_per_host(fake: FakeTime, registry: RateLimitRegistry) -> None:
     live, again, demo = _gate(fake, registry), _gate(fake, registry), _gate(fake, registry, key="demo-key")
     for _ in range(10):
         live.before_send(OKX_MAX_LOAN, _request(OKX_MAX_LOAN))
@@ -229,7 +231,7 @@ def test_a_weight_above_the_limit_is_refused(fake: FakeTime, registry: RateLimit
 
 def test_the_gate_never_shows_the_api_key() -> None:
     text = repr(rate_limit_gate("okx", KEY))
-    assert "okx" in text and "user" in text
+    assert "okx" in text and "key" in text
     assert not any(KEY[i : i + 6] in text for i in range(len(KEY) - 5))
 
 

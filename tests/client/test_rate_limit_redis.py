@@ -436,3 +436,41 @@ def test_a_process_that_dies_with_requests_in_flight_holds_the_budget_only_until
     assert 0 < wait <= 0.8  # the dead process's 20 still count, until their leases end
     time.sleep(wait + 0.02)
     assert survivor._backend.acquire(budget, "1:survivor", weight, 5_000) == 0.0
+
+
+_SPENDER: Final = """
+import sys, httpx
+from okx_client.operations import ROUTES
+from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
+from auth_plugins._ratelimit_redis import RedisRateLimit
+from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
+url, key, account = sys.argv[1:]
+local = RateLimitGate("OKX", key, registry=RateLimitRegistry())
+settings = RedisRateLimit(url, lease_s=5.0)
+gate = SharedRateLimitGate("OKX", key, settings, secrets=(key, "s"), account=account, local=local)
+operation = ROUTES[("GET", "/api/v5/account/max-loan")]
+for _ in range(20):
+    gate.before_send(operation, httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan"))
+print("spent", flush=True)
+"""
+
+
+def test_keys_given_one_account_label_share_its_budget_across_processes(db: redis.Redis, redis_server: Any) -> None:
+    url = _url(redis_server)
+    spent = subprocess.run(
+        [sys.executable, "-c", _SPENDER, url, "key-a", "desk-1"], cwd=REPO, capture_output=True, timeout=60, check=True
+    )
+    assert spent.stdout == b"spent\n"
+    request = httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan")
+
+    def wait_for(account: str | None) -> float:
+        local = RateLimitGate("OKX", "key-b", registry=RateLimitRegistry())
+        gate = SharedRateLimitGate(
+            "OKX", "key-b", RedisRateLimit(url), secrets=("key-b", "s"), account=account, local=local
+        )
+        budget, weight = gate._budget(MAX_LOAN, request) or pytest.fail("no budget")
+        return gate._backend.acquire(budget, f"1:{account}", weight, 5_000)
+
+    assert wait_for("desk-1") > 0  # another key, another process, the same account: its 20 are spent
+    assert wait_for(None) == 0.0  # unlabelled, key-b's account budget is its own
+    assert wait_for("desk-2") == 0.0

@@ -247,7 +247,13 @@ def test_the_operations_table_carries_each_parameters_constraints() -> None:
     flexible = okx[("POST", "/api/v5/finance/flexible-loan/max-loan")]
     assert (flexible.body.name, flexible.body.type, flexible.body.required) == ("body", "object", True)
     fields = {param.name: param for param in flexible.params}
-    assert list(fields) == ["borrowCcy", "supCollateral", *(f"supCollateral[]{part}" for part in ("", ".ccy", ".amt"))]
+    assert list(fields) == [
+        "borrowCcy",
+        "ordId",
+        "supCollateral",
+        *(f"supCollateral[]{part}" for part in ("", ".ccy", ".amt")),
+    ]
+    assert (fields["ordId"].python_name, fields["ordId"].required, fields["ordId"].min_length) == ("ord_id", False, 1)
     assert (fields["borrowCcy"].min_length, fields["supCollateral"].type) == (1, "array")
     ccy, amt = fields["supCollateral[].ccy"], fields["supCollateral[].amt"]
     assert (ccy.required, ccy.min_length, amt.format, amt.pattern) == (True, 1, "decimal", "^[0-9]+(\\.[0-9]+)?$")

@@ -260,3 +260,60 @@ def test_refuses_a_reference_neither_the_endpoint_nor_the_base_defines(tmp_path:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Missing"}}},
     }
     refused(exchange(tmp_path, doc), "endpoints/e0.yaml", "not valid OpenAPI")
+
+
+# --- x-rate-limit: which budget a call draws on -----------------------------------------------------------------
+
+POOLS: dict[str, Any] = {"api-ip-weight": {"limit": 6000, "window-ms": 60000, "keyed-on": "ip"}}
+OWN: dict[str, Any] = {"limit": 20, "window-ms": 2000, "keyed-on": "account", "weight": 1}
+
+
+def with_rate_limit(rate: dict[str, Any], route: str = "/a", operation_id: str = "get_a") -> dict[str, Any]:
+    doc = endpoint(route, operation_id)
+    op(doc)["x-rate-limit"] = rate
+    return doc
+
+
+def test_an_own_budget_and_a_pool_of_the_base_bundle_with_the_pools(tmp_path: Path) -> None:
+    base = {**BASE, "x-rate-limit-pools": POOLS}
+    root = exchange(
+        tmp_path,
+        with_rate_limit({"pool": "api-ip-weight", "weight": 2}),
+        with_rate_limit({**OWN, "used-weight-header": "X-USED-1M"}, "/b", "get_b"),
+        base=base,
+    )
+    assert bundle_exchange(root)["x-rate-limit-pools"] == POOLS
+
+
+@pytest.mark.parametrize(
+    ("rate", "reason"),
+    [
+        ({"pool": "sapi-ip-weight", "weight": 1}, "GET /a: x-rate-limit names unknown pool 'sapi-ip-weight'"),
+        ({**OWN, "keyed-on": "user"}, "GET /a: x-rate-limit has unknown keyed-on 'user' (one of: ip, api-key,"),
+        ({**OWN, "keyed-on": "uid"}, "unknown keyed-on 'uid'"),
+        ({"pool": "api-ip-weight", "weight": 1, "limit": 5}, "a pool's numbers live in _base.yaml"),
+        ({"limit": 20, "keyed-on": "ip"}, "x-rate-limit has no window-ms"),
+        ({**OWN, "weight": 21}, "weight 21 can never fit its limit 20"),
+        ({**OWN, "weight": 0}, "weight must be a positive whole number"),
+        ({**OWN, "scope": "user"}, "unknown key(s) scope"),
+        ({**OWN, "used-weight-header": "X USED"}, "no HTTP header name"),
+        ({"documented": True}, "`documented` only appears as {documented: false}"),
+    ],
+)
+def test_refuses_an_x_rate_limit_off_the_shape_naming_the_file(
+    tmp_path: Path, rate: dict[str, Any], reason: str
+) -> None:
+    root = exchange(tmp_path, with_rate_limit(rate), base={**BASE, "x-rate-limit-pools": POOLS})
+    refused(root, "endpoints/e0.yaml", reason)
+
+
+def test_refuses_a_pool_with_an_unknown_keyed_on_naming_the_base(tmp_path: Path) -> None:
+    pools = {"api-ip-weight": {**POOLS["api-ip-weight"], "keyed-on": "user"}}
+    root = exchange(tmp_path, endpoint(), base={**BASE, "x-rate-limit-pools": pools})
+    refused(root, "_base.yaml", "x-rate-limit-pools pool 'api-ip-weight' has unknown keyed-on 'user'")
+
+
+def test_refuses_a_pool_named_like_an_operations_own_budget(tmp_path: Path) -> None:
+    pools = {"get-a": POOLS["api-ip-weight"]}
+    root = exchange(tmp_path, endpoint("/a", "get-a"), base={**BASE, "x-rate-limit-pools": pools})
+    refused(root, "_base.yaml", "rate-limit pool 'get-a' has the name of an operation's own budget")

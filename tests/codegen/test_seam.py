@@ -96,7 +96,14 @@ RESPONSE_FIELD_TYPES: Final = {
     "pattern": (str, type(None)),
     "values": tuple,
 }
-RATE_LIMIT_TYPES: Final = {"limit": int, "window_ms": int, "keyed_on": str, "weight": int}
+RATE_LIMIT_TYPES: Final = {
+    "limit": int,
+    "window_ms": int,
+    "keyed_on": str,
+    "weight": int,
+    "budget": str,
+    "used_weight_header": (str, type(None)),
+}
 
 
 class _Stop(Exception):

@@ -247,9 +247,9 @@ MUTATIONS = {
     ),
     "binance weight changed": Mutation(
         BN_BORROW,
-        "**50(IP)**",
-        "**100(IP)**",
-        _diff(BN_BORROW, SPEC_BN_BORROW, "x-rate-limit.weight", "100", "50"),
+        "**750(UID)**",
+        "**1000(UID)**",
+        _diff(BN_BORROW, SPEC_BN_BORROW, "x-rate-limit.weight", "1000", "750"),
     ),
     "backpack status removed": Mutation(
         BP_BORROW,
@@ -300,12 +300,6 @@ MUTATIONS = {
         "recvWindow| STRING|",
         _diff(BN_BORROW, SPEC_BN_BORROW, "parameter recvWindow: type", "string", "integer <int64>"),
     ),
-    "binance weight keyed on uid": Mutation(
-        BN_BORROW,
-        "**50(IP)**",
-        "**50(UID)**",
-        _diff(BN_BORROW, SPEC_BN_BORROW, "x-rate-limit.keyed-on", "user", "ip"),
-    ),
     "binance response field added": Mutation(
         BN_BORROW,
         '"borrowLimit": "60"',
@@ -322,7 +316,13 @@ MUTATIONS = {
         OKX_FLEX,
         "Rate limit rule: User ID",
         "Rate limit rule: IP",
-        _diff(OKX_FLEX, SPEC_OKX_FLEX, "x-rate-limit.keyed-on", "ip", "user"),
+        _diff(OKX_FLEX, SPEC_OKX_FLEX, "x-rate-limit.keyed-on", "ip", "account"),
+    ),
+    "okx rule master account": Mutation(
+        OKX_FLEX,
+        "Rate limit rule: User ID",
+        "Rate limit rule: Master Account User ID",
+        _diff(OKX_FLEX, SPEC_OKX_FLEX, "x-rate-limit.keyed-on", "master-account", "account"),
     ),
     "okx method changed": Mutation(
         OKX_FLEX,
@@ -489,6 +489,27 @@ def test_each_mutation_is_reported_exactly_once(docs: Path, mutation: Mutation) 
     assert not report.ok
 
 
+def test_a_sapi_weight_keyed_on_ip_is_an_own_12000_budget_not_the_uid_180000(docs: Path) -> None:
+    # Binance's general info: each /sapi/* endpoint has its own budget, 12,000 a minute per IP or 180,000 per UID.
+    edit(docs, BN_BORROW, "**750(UID)**", "**750(IP)**")
+    assert check(docs, SPECS).differences == [
+        _diff(BN_BORROW, SPEC_BN_BORROW, "x-rate-limit.limit", "12000", "180000"),
+        _diff(BN_BORROW, SPEC_BN_BORROW, "x-rate-limit.keyed-on", "ip", "account"),
+    ]
+
+
+def test_a_pool_is_read_from_the_base_file_with_the_endpoints_weight() -> None:
+    operations, _ = load_specs(SPECS)
+    time = next(op for op in operations if (op.exchange, op.path) == ("binance", "/api/v3/time"))
+    assert (time.pool, time.rate_limit, time.window_ms, time.keyed_on, time.weight) == (
+        "api-ip-weight",
+        6000,
+        60000,
+        "ip",
+        1,
+    )
+
+
 def test_new_page_for_an_unknown_endpoint_is_reported(docs: Path) -> None:
     anchor = "financial-product-flexible-loan-post-maximum-loan-amount"
     text = (docs / OKX_FLEX).read_text(encoding="utf-8")
@@ -524,7 +545,7 @@ def test_page_matched_by_method_and_path_without_source_url(docs: Path) -> None:
 def test_chinese_half_is_not_read(docs: Path) -> None:
     text = (docs / BN_BORROW).read_text(encoding="utf-8")
     english, chinese = text.split("# 查询账户最大可借贷额度", 1)
-    chinese = chinese.replace("**50(IP)**", "**999(UID)**").replace("asset| STRING| YES|", "coin| LONG| NO|")
+    chinese = chinese.replace("**750(UID)**", "**999(IP)**").replace("asset| STRING| YES|", "coin| LONG| NO|")
     (docs / BN_BORROW).write_text(english + "# 查询账户最大可借贷额度" + chinese, encoding="utf-8")
     assert check(docs, SPECS).ok
 

@@ -361,7 +361,7 @@ def test_requests_record_what_arrived_in_order(exchange_sandbox: ExchangeSandbox
         "POST",
         "/api/v5/finance/flexible-loan/max-loan",
     )
-    assert flexible.body == {"borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}
+    assert flexible.body == {"ordId": "12345", "borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}
     assert flexible.params == {} and flexible.signature_valid
     assert borrow.operation_id == "query_max_borrow" and borrow.body is None
     assert {k: borrow.params[k] for k in ("asset", "isolatedSymbol", "recvWindow")} == {

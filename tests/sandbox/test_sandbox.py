@@ -752,20 +752,46 @@ def test_okx_flexible_loan_limit_five_per_two_seconds(limited: Sandbox, http: ht
     assert limited.rate_limited("okx") == 2
 
 
-def test_binance_weight_50_allows_240_per_minute(limited: Sandbox, http: httpx.Client, clock: FakeClock) -> None:
+def test_binance_max_borrow_weight_750_allows_240_per_minute_per_account(
+    limited: Sandbox, http: httpx.Client, clock: FakeClock
+) -> None:
     call = binance("asset=BTC")
     for sent in range(240):
         response = call.send(limited, http)
         assert response.status_code == 200, (sent, response.text)
-    assert response.headers["x-sapi-used-ip-weight-1m"] == "12000"
+    assert response.headers["x-sapi-used-uid-weight-1m"] == "180000"
     refused = call.send(limited, http)
     assert _error(refused) == (429, -1003)
     assert refused.headers["retry-after"] == "60"
-    # another IP limit, another counter
-    assert http.get(limited.base_url("binance") + TIME_PATHS["binance"]).status_code == 200
+    # Both sandbox keys belong to one account (UID): the Ed25519 key finds the budget spent too.
+    assert _error(binance("asset=BTC", binance_key="ed25519").send(limited, http)) == (429, -1003)
+    # Server time draws on the /api/* IP pool, another budget, and reports it in its own header.
+    answered = http.get(limited.base_url("binance") + TIME_PATHS["binance"])
+    assert answered.status_code == 200 and answered.headers["x-mbx-used-weight-1m"] == "1"
     clock.now_ms += 60_000
     assert call.send(limited, http).status_code == 200
-    assert limited.rate_limited("binance") == 1
+    assert limited.rate_limited("binance") == 2
+
+
+def test_weight_another_program_used_is_counted_and_reported(limited: Sandbox, http: httpx.Client) -> None:
+    assert limited.use_weight("binance", "query_max_borrow", 180_000 - 750) == 179_250
+    answered = binance("asset=BTC").send(limited, http)
+    assert answered.status_code == 200 and answered.headers["x-sapi-used-uid-weight-1m"] == "180000"
+    assert _error(binance("asset=BTC").send(limited, http)) == (429, -1003)
+    with pytest.raises(ValueError, match="does not fit"):
+        limited.use_weight("binance", "query_max_borrow", 750)
+    with pytest.raises(ValueError, match="documents no rate limit"):
+        limited.use_weight("backpack", "get_max_borrow_quantity", 1)
+
+
+def test_okx_answers_an_order_the_account_does_not_have_with_empty_data(sbx: Sandbox, http: httpx.Client) -> None:
+    unknown = okx_post(b'{"borrowCcy":"USDT","ordId":"999"}').send(sbx, http)
+    assert unknown.status_code == 200 and unknown.json() == {"code": "0", "msg": "", "data": []}
+    known = okx_post(b'{"borrowCcy":"USDT","ordId":"12345"}').send(sbx, http)
+    assert [item["borrowCcy"] for item in known.json()["data"]] == ["USDT"]
+    oldest = okx_post(b'{"borrowCcy":"USDT"}').send(sbx, http)  # no ordId: the account's oldest order
+    assert len(oldest.json()["data"]) == 1
+    assert sbx.violations == []
 
 
 def test_undocumented_limits_are_not_enforced(limited: Sandbox, http: httpx.Client) -> None:

@@ -17,11 +17,14 @@ class MaxLoanAmountRequest:
     """
     Attributes:
         borrow_ccy (str): Currency to borrow, e.g. `USDT`.
+        ord_id (str | Unset): Order ID of your flexible loan. Without it, OKX answers for the existing order with the
+            earliest start time, and with empty `data` when the account has no order.
         sup_collateral (list[SupplementaryCollateral] | Unset): Supplementary collateral assets.
     """
 
     __slots__ = (
         "borrow_ccy",
+        "ord_id",
         "sup_collateral",
         "additional_properties",
     )
@@ -30,15 +33,18 @@ class MaxLoanAmountRequest:
         self,
         *,
         borrow_ccy: str,
+        ord_id: str | Unset = UNSET,
         sup_collateral: list[SupplementaryCollateral] | Unset = UNSET,
     ) -> None:
         self.borrow_ccy = borrow_ccy
+        self.ord_id = ord_id
         self.sup_collateral = sup_collateral
         self.additional_properties: dict[str, Any] = {}
 
     def _fields(self) -> tuple[Any, ...]:
         return (
             self.borrow_ccy,
+            self.ord_id,
             self.sup_collateral,
             self.additional_properties,
         )
@@ -52,6 +58,7 @@ class MaxLoanAmountRequest:
         return (
             f"{type(self).__name__}("
             f"borrow_ccy={self.borrow_ccy!r}, "
+            f"ord_id={self.ord_id!r}, "
             f"sup_collateral={self.sup_collateral!r}, "
             f"additional_properties={self.additional_properties!r}"
             ")"
@@ -59,6 +66,8 @@ class MaxLoanAmountRequest:
 
     def to_dict(self) -> dict[str, Any]:
         borrow_ccy = self.borrow_ccy
+
+        ord_id = self.ord_id
 
         sup_collateral: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.sup_collateral, Unset):
@@ -74,6 +83,8 @@ class MaxLoanAmountRequest:
                 "borrowCcy": borrow_ccy,
             }
         )
+        if ord_id is not UNSET:
+            field_dict["ordId"] = ord_id
         if sup_collateral is not UNSET:
             field_dict["supCollateral"] = sup_collateral
 
@@ -86,6 +97,8 @@ class MaxLoanAmountRequest:
         d = dict(src_dict)
         borrow_ccy = d.pop("borrowCcy")
 
+        ord_id = d.pop("ordId", UNSET)
+
         _sup_collateral = d.pop("supCollateral", UNSET)
         sup_collateral: list[SupplementaryCollateral] | Unset = UNSET
         if _sup_collateral is not UNSET:
@@ -97,6 +110,7 @@ class MaxLoanAmountRequest:
 
         model_ = cls(
             borrow_ccy=borrow_ccy,
+            ord_id=ord_id,
             sup_collateral=sup_collateral,
         )
 

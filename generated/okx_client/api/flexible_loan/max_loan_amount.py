@@ -63,8 +63,9 @@ def sync_detailed(
     """Maximum flexible loan available for a currency, optionally with extra collateral.
 
      Returns how much of `borrowCcy` the account could borrow through flexible loan, its USD notional and
-    the remaining quota. `supCollateral` adds hypothetical collateral to the calculation. A POST that
-    only reads.
+    the remaining quota, for the flexible-loan order `ordId` (by default the oldest; `data` is empty
+    when the account has no order). `supCollateral` adds hypothetical collateral to the calculation. A
+    POST that only reads.
 
     Args:
         body (MaxLoanAmountRequest):
@@ -97,8 +98,9 @@ def sync(
     """Maximum flexible loan available for a currency, optionally with extra collateral.
 
      Returns how much of `borrowCcy` the account could borrow through flexible loan, its USD notional and
-    the remaining quota. `supCollateral` adds hypothetical collateral to the calculation. A POST that
-    only reads.
+    the remaining quota, for the flexible-loan order `ordId` (by default the oldest; `data` is empty
+    when the account has no order). `supCollateral` adds hypothetical collateral to the calculation. A
+    POST that only reads.
 
     Args:
         body (MaxLoanAmountRequest):
@@ -131,8 +133,9 @@ async def asyncio_detailed(
     """Maximum flexible loan available for a currency, optionally with extra collateral.
 
      Returns how much of `borrowCcy` the account could borrow through flexible loan, its USD notional and
-    the remaining quota. `supCollateral` adds hypothetical collateral to the calculation. A POST that
-    only reads.
+    the remaining quota, for the flexible-loan order `ordId` (by default the oldest; `data` is empty
+    when the account has no order). `supCollateral` adds hypothetical collateral to the calculation. A
+    POST that only reads.
 
     Args:
         body (MaxLoanAmountRequest):
@@ -165,8 +168,9 @@ async def asyncio(
     """Maximum flexible loan available for a currency, optionally with extra collateral.
 
      Returns how much of `borrowCcy` the account could borrow through flexible loan, its USD notional and
-    the remaining quota. `supCollateral` adds hypothetical collateral to the calculation. A POST that
-    only reads.
+    the remaining quota, for the flexible-loan order `ordId` (by default the oldest; `data` is empty
+    when the account has no order). `supCollateral` adds hypothetical collateral to the calculation. A
+    POST that only reads.
 
     Args:
         body (MaxLoanAmountRequest):
