@@ -50,6 +50,7 @@ except ImportError as missing:  # pragma: no cover - exercised only without the 
 
 from auth_plugins._ratelimit_redis._scripts import ACQUIRE, RELEASE
 from auth_plugins._ratelimit_redis._settings import RedisRateLimit
+from auth_plugins._ratelimit_redis._wire import Scripted
 from auth_plugins._redaction import redact
 
 __all__ = ["SETTLE_AFTER_S", "Budget", "RedisBackend", "Unavailable", "close_shared_backends", "shared_backend"]
@@ -81,7 +82,6 @@ class Unavailable(Exception):
 @dataclass(slots=True)
 class _AsyncSide:
     client: Any
-    acquire: Any
     closer: AsyncIterator[None]
 
 
@@ -115,7 +115,7 @@ class RedisBackend:
             retry=Retry(NoBackoff(), 1),
         )
         _check_connection_arguments(self._sync, settings)
-        self._acquire = self._sync.register_script(ACQUIRE)
+        self._acquire = Scripted(ACQUIRE)
         self._release = self._sync.register_script(RELEASE)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = weakref.WeakKeyDictionary()
         self._down_since: float | None = None
@@ -280,9 +280,11 @@ class RedisBackend:
             with self._lock:
                 carried = self._take(budget)
         try:
-            taken, wait_ms = self._acquire(
-                keys=budget.keys,
-                args=(member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried)),
+            taken, wait_ms = self._acquire.run(
+                self._sync,
+                self._acquire.command(
+                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                ),
             )
         except RedisError as error:
             self._put_back(budget, carried)
@@ -376,7 +378,7 @@ class RedisBackend:
             )
             closer = self._closer(loop, client)
             await anext(closer)  # registered with the loop: shutdown_asyncgens() closes the client
-            side = _AsyncSide(client, client.register_script(ACQUIRE), closer)
+            side = _AsyncSide(client, closer)
             with self._lock:
                 side = self._loops.setdefault(loop, side)
         return side
@@ -400,18 +402,19 @@ class RedisBackend:
                 carried = self._take(budget)
         try:
             side = await self._side()
-            taken, wait_ms = await side.acquire(
-                keys=budget.keys,
-                args=(member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried)),
+            taken, wait_ms = await self._acquire.arun(
+                side.client,
+                self._acquire.command(
+                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                ),
             )
         except RedisError as error:
             self._put_back(budget, carried)
             self._failed(error, probe)
             raise Unavailable(self.settings.masked_url) from error
         except BaseException:
-            self._put_back(
-                budget, carried
-            )  # cancelled: whether it reached Redis is unknown; settling twice is harmless
+            # Cancelled: whether it reached Redis is unknown, and settling twice is harmless.
+            self._put_back(budget, carried)
             raise
         if self._down_since is not None:
             self._succeeded(budget, carried)

@@ -5,13 +5,15 @@ pinned to the server CPU when there is one) and stopped afterwards. One measured
 request pays: :meth:`RedisBackend.acquire` of one new request in one budget whose limit is never reached
 (so every acquire succeeds at once), carrying the previous call's response as a settlement, then
 :meth:`RedisBackend.release` of its own response, which only notes it. Entries stay one 2 s window after
-their response, so the set holds the last two seconds' worth, as a busy budget would. Two floors are timed
-in the same run, batches of all three sides alternating in rotating order: one redis-py ``PING`` round trip,
-and one ``EVALSHA`` of a script that does nothing, sent the same keys and arguments as an acquire (the round
-trip plus Redis's script call overhead). ``+us`` is the median over rounds of ours minus the floor in the
-same round. Redis's ``INFO commandstats`` counts the script calls the measured calls caused (the background
-sender's included), reported as round trips per call. Without the ``redis-server`` binary the section is
-skipped, with the reason printed and written to the JSON.
+their response, so the set holds the last two seconds' worth, as a busy budget would. Floors are timed in
+the same run, batches of every side alternating in rotating order, the floors sent exactly as the acquire
+is (hand-packed, on the same kind of pooled connection: :mod:`auth_plugins._ratelimit_redis._wire`): one
+``PING`` (one round trip), and one ``EVALSHA`` of a script that does nothing with an acquire's keys and
+arguments (the round trip plus Redis's script call overhead); a redis-py ``ping()`` is timed for reference.
+``+us`` is the median over rounds of ours minus the floor in the same round. Redis's ``INFO commandstats``
+counts the script calls the measured calls caused (the background sender's included), reported as round
+trips per call. Without the ``redis-server`` binary the section is skipped, with the reason printed and
+written to the JSON.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from ._stats import summary
 
 __all__ = ["redis_targets", "render_redis", "run_redis"]
 
+PING: Final = b"*1\r\n$4\r\nPING\r\n"
 SKIPPED: Final = "redis-server not found on PATH (Debian/Ubuntu: apt-get install redis-server)"
 TARGET_US: Final = 20.0
 """Issue 22: the shared budget costs at most one Redis round trip plus this much per call."""
-SIDES: Final = ("ours", "ping", "evalsha")
+FLOORS: Final = ("ping", "evalsha", "redis_py_ping")
 
 
 def _free_port() -> int:
@@ -118,7 +121,7 @@ def _script_calls(client: Any) -> int:
 def _row(timings: dict[str, list[float]], calls: int, script_calls: int) -> dict[str, Any]:
     ours = timings["ours"]
     row: dict[str, Any] = {"call_us": summary(ours), "round_trips_per_call": round(script_calls / calls, 3)}
-    for floor in ("ping", "evalsha"):
+    for floor in FLOORS:
         row[f"{floor}_us"] = summary(timings[floor])
         row[f"over_{floor}_us"] = round(_paired(ours, timings[floor]), 1)
     return row
@@ -134,11 +137,15 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
 
     from auth_plugins._ratelimit_redis import RedisRateLimit
     from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend
+    from auth_plugins._ratelimit_redis._wire import Scripted, around_trip, round_trip
 
     backend = RedisBackend(RedisRateLimit(url))
     budget = Budget(("bench:{calls}:z", "bench:{calls}:n"), 10**9, 2_010)
-    noop_keys = ("bench:{noop}:z", "bench:{noop}:n")
-    noop_args = (f"1:{os.urandom(9).hex()}", 1, 10**9, 30_000, 2_010, f"1:{os.urandom(9).hex()}", 0)
+    noop = Scripted("return 1")
+    noop_command = noop.command(
+        ("bench:{noop}:z", "bench:{noop}:n"),
+        (f"1:{os.urandom(9).hex()}", 1, 10**9, 30_000, 2_010, f"1:{os.urandom(9).hex()}", 0),
+    )
     calls = {"sync": 0, "async": 0}
 
     def call() -> None:
@@ -157,12 +164,14 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
 
     rows: dict[str, Any] = {}
     with redis.Redis.from_url(url) as plain:
-        noop = plain.register_script("return 1")
+        plain.script_load(noop.source)
+        pool = plain.connection_pool
         before = _script_calls(plain)
         sides: dict[str, Callable[[], object]] = {
             "ours": call,
-            "ping": plain.ping,
-            "evalsha": lambda: noop(keys=noop_keys, args=noop_args),
+            "ping": lambda: round_trip(pool, PING),
+            "evalsha": lambda: round_trip(pool, noop_command),
+            "redis_py_ping": plain.ping,
         }
         timings = _rounds(sides, batches, batch)
         floor_calls = (batches + 1) * batch  # the no-op's own, warm-up included
@@ -170,13 +179,22 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
 
         async def run_async() -> dict[str, list[float]]:
             aplain = redis.asyncio.Redis.from_url(url)
-            anoop = aplain.register_script("return 1")
+            apool = aplain.connection_pool
             try:
 
-                async def anoop_call() -> object:
-                    return await anoop(keys=noop_keys, args=noop_args)
+                async def aping() -> object:
+                    return await around_trip(apool, PING)
 
-                return await _arounds({"ours": acall, "ping": aplain.ping, "evalsha": anoop_call}, batches, batch)
+                async def anoop() -> object:
+                    return await around_trip(apool, noop_command)
+
+                async_sides: dict[str, Callable[[], Awaitable[object]]] = {
+                    "ours": acall,
+                    "ping": aping,
+                    "evalsha": anoop,
+                    "redis_py_ping": aplain.ping,
+                }
+                return await _arounds(async_sides, batches, batch)
             finally:
                 await aplain.aclose()
 
@@ -233,22 +251,16 @@ def render_redis(shared: dict[str, Any], table: Callable[[list[str], list[list[s
 
     out = [
         f"Shared budget on Redis ({shared['server']}; microseconds per call = acquire carrying the previous "
-        f"response + release, median [p10-p90] over {shared['batches']} rounds of {shared['batch']}; floors: one "
-        "redis-py PING, one EVALSHA of a no-op script with an acquire's arguments; +us = median over rounds of "
-        f"ours - floor; round trips = script calls per call, from INFO commandstats; {shared['entries_at_end']} "
-        "entries in the budget at the end)"
+        f"response + release, median [p10-p90] over {shared['batches']} rounds of {shared['batch']}; round trips = "
+        "script calls per call, from INFO commandstats; floors on the same pooled connection, sent the same way: "
+        "PING = one round trip, no-op = EVALSHA of `return 1` with an acquire's keys and arguments; redis-py PING "
+        f"for reference; +us = median over rounds of ours - floor; {shared['entries_at_end']} entries in the "
+        "budget at the end)"
     ]
     rows = [
-        [
-            mode,
-            spread(row["call_us"]),
-            f"{row['round_trips_per_call']:.3f}",
-            spread(row["ping_us"]),
-            f"{row['over_ping_us']:+.1f}",
-            spread(row["evalsha_us"]),
-            f"{row['over_evalsha_us']:+.1f}",
-        ]
+        [mode, spread(row["call_us"]), f"{row['round_trips_per_call']:.3f}"]
+        + [cell for floor in FLOORS for cell in (spread(row[f"{floor}_us"]), f"{row[f'over_{floor}_us']:+.1f}")]
         for mode, row in ((mode, shared[mode]) for mode in ("sync", "async"))
     ]
-    header = ["mode", "per call us", "round trips", "PING us", "+us", "EVALSHA no-op us", "+us"]
+    header = ["mode", "per call us", "round trips", "PING us", "+us", "no-op us", "+us", "redis-py PING us", "+us"]
     return [*out, *table(header, rows), ""]
