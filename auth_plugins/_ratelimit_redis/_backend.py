@@ -229,14 +229,11 @@ class RedisBackend:
 
     def _take(self, budget: Budget, limit: int = MAX_CARRIED) -> Settled:
         """Remove and return (under the lock) up to ``limit`` of ``budget``'s oldest queued responses."""
-        queued = self._pending.get(budget)
-        if not queued:
+        taken = self._pending.pop(budget, None)
+        if taken is None:
             return []
-        if len(queued) <= limit:
-            del self._pending[budget]
-            taken = queued
-        else:
-            taken, self._pending[budget] = queued[:limit], queued[limit:]
+        if len(taken) > limit:
+            taken, self._pending[budget] = taken[:limit], taken[limit:]
         self._pending_count -= len(taken)
         return taken
 
@@ -246,7 +243,14 @@ class RedisBackend:
         reports it, or the background sender within ``settle_after_s``."""
         settled = time.monotonic()
         with self._lock:
-            self._keep(budget, [(member, settled)])
+            queued = self._pending.get(budget)
+            if queued is None:
+                self._pending[budget] = [(member, settled)]
+            else:
+                queued.append((member, settled))
+            self._pending_count += 1
+            if self._pending_count > MAX_PENDING:
+                self._keep(budget, [])  # drops the oldest
             if self._sender is None:
                 self._start_sender()
             elif self._sender_parked:

@@ -29,8 +29,11 @@ def _bulk(value: str | int) -> bytes:
 
 def pack_evalsha(sha_bulk: bytes, keys: tuple[str, str], args: Iterable[str | int]) -> bytes:
     """``EVALSHA <sha> 2 <keys> <args>`` as RESP (``sha_bulk``: the sha already packed as a bulk string)."""
-    body = [_bulk(value) for value in (*keys, *args)]
-    return b"*%d\r\n$7\r\nEVALSHA\r\n%s$1\r\n2\r\n%s" % (len(body) + 3, sha_bulk, b"".join(body))
+    values = [str(value) for value in (*keys, *args)]
+    text = "".join([f"${len(value)}\r\n{value}\r\n" for value in values])  # lengths in characters...
+    # ... which are the lengths in bytes when all is ASCII (keys and members always are, in practice).
+    body = text.encode() if text.isascii() else b"".join([_bulk(value) for value in values])
+    return b"*%d\r\n$7\r\nEVALSHA\r\n%s$1\r\n2\r\n%s" % (len(values) + 3, sha_bulk, body)
 
 
 class Scripted:

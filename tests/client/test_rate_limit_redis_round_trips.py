@@ -282,3 +282,27 @@ def test_a_gate_reports_through_the_trace_without_a_round_trip_of_its_own(
     assert _script_calls(db) == 0 and backend.pending == 1
     backend.close()
     assert _script_calls(db) == 1 and backend.pending == 0
+
+
+def test_entries_that_stopped_counting_never_hold_a_request_back_and_do_not_pile_up(
+    db: redis.Redis, counting_redis: Any
+) -> None:
+    """The scripts prune lazily (when entries stand in the way, and now and then), sparing a write per call."""
+    backend = RedisBackend(RedisRateLimit(_url(counting_redis)), settle_after_s=60)
+    budget = _budget("prune", limit=3, window_ms=100)
+    for member in ("1:a", "1:b", "1:c"):
+        assert backend.acquire(budget, member, 1, 10_000) == 0.0
+        backend.release(budget, member)
+    assert backend.acquire(budget, "1:d", 1, 10_000) > 0  # full: carries the three settlements
+    time.sleep(0.15)  # they stop counting
+    for member in ("1:e", "1:f", "1:g"):
+        assert backend.acquire(budget, member, 1, 10_000) == 0.0
+    assert db.zcard(budget.keys[0]) == 3 and db.get(budget.keys[1]) == b"3"
+    wide = _budget("wide", limit=1_000, window_ms=50)
+    for n in range(200):
+        assert backend.acquire(wide, f"1:{n}", 1, 10_000) == 0.0
+        backend.release(wide, f"1:{n}")
+        if n % 50 == 49:
+            time.sleep(0.06)
+    assert db.zcard(wide.keys[0]) < 100  # pruned now and then, though the budget was never full
+    backend.close()
