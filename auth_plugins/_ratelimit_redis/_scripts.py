@@ -106,7 +106,7 @@ local function store(used)
     top = tonumber(redis.call('ZRANGE', zset, -1, -1, 'WITHSCORES')[2])
   end
   if top + 1000 > at or not stored then
-    at = math.max(at, math.ceil(top) + 11000)
+    at = math.ceil(math.max(at, top + 11000))
     redis.call('PEXPIREAT', zset, at)
     redis.call('PEXPIREAT', total, at)
   end
