@@ -284,7 +284,7 @@ class RedisBackend:
             with self._lock:
                 carried = self._take(budget)
         try:
-            taken, wait_ms = self._acquire.run(
+            wait_ms = self._acquire.run(
                 self._sync,
                 self._acquire.command(
                     budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
@@ -296,7 +296,7 @@ class RedisBackend:
             raise Unavailable(self.settings.masked_url) from error
         if self._down_since is not None:
             self._succeeded(budget, carried)
-        return 0.0 if int(taken) else int(wait_ms) / 1000
+        return int(wait_ms) / 1000
 
     def _put_back(self, budget: Budget, carried: Settled) -> None:
         if carried:
@@ -406,7 +406,7 @@ class RedisBackend:
                 carried = self._take(budget)
         try:
             side = await self._side()
-            taken, wait_ms = await self._acquire.arun(
+            wait_ms = await self._acquire.arun(
                 side.client,
                 self._acquire.command(
                     budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
@@ -422,7 +422,7 @@ class RedisBackend:
             raise
         if self._down_since is not None:
             self._succeeded(budget, carried)
-        return 0.0 if int(taken) else int(wait_ms) / 1000
+        return int(wait_ms) / 1000
 
     # --- lifetime -----------------------------------------------------------------------------------------
 

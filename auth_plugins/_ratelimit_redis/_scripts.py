@@ -117,8 +117,8 @@ ACQUIRE: Final = (
     _COMMON
     + """
 -- ARGV: member, weight, limit, lease ms, window ms, then settlements (see settle), applied first. Returns
--- {1, 0} when the member now counts (until the lease ends, unless settled first), or {0, ms} with the least
--- time before enough weight can leave.
+-- 0 when the member now counts (until the lease ends, unless settled first), or else the least time in ms
+-- (at least 1) before enough weight can leave. One integer: the cheapest reply to parse.
 local member = ARGV[1]
 local weight, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease, window = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -135,12 +135,12 @@ if used + weight <= limit then
     used = used + weight
   end
   store(used)
-  return {1, 0}
+  return 0
 end
 store(used)
 if redis.call('ZSCORE', zset, member) then
   -- A retry of a call that went through, which now fills the budget: it already counts.
-  return {1, 0}
+  return 0
 end
 -- Walk the entries that leave first until the excess is freed. One still in flight may be released at
 -- any moment and then counts one more window, so no entry leaves earlier than a window from now. Each
@@ -155,7 +155,7 @@ for i = 1, #first, 2 do
     break
   end
 end
-return {0, math.max(1, math.ceil(wait))}
+return math.max(1, math.ceil(wait))
 """
 )
 
