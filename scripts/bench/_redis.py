@@ -118,6 +118,14 @@ def _script_calls(client: Any) -> int:
     return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
 
 
+def _server_us(client: Any, call: Callable[[], object], calls: int) -> float:
+    """Redis's own time per script call over ``calls`` calls of ``call`` (``INFO commandstats``)."""
+    client.config_resetstat()
+    for _ in range(calls):
+        call()
+    return float(client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"])
+
+
 def _row(timings: dict[str, list[float]], calls: int, script_calls: int) -> dict[str, Any]:
     ours = timings["ours"]
     row: dict[str, Any] = {"call_us": summary(ours), "round_trips_per_call": round(script_calls / calls, 3)}
@@ -146,7 +154,7 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
         ("bench:{noop}:z", "bench:{noop}:n"),
         (f"1:{os.urandom(9).hex()}", 1, 10**9, 30_000, 2_010, f"1:{os.urandom(9).hex()}", 0),
     )
-    calls = {"sync": 0, "async": 0}
+    calls = {"sync": 0, "async": 0, "two": 0}
 
     def call() -> None:
         member = f"1:{os.urandom(9).hex()}"
@@ -154,6 +162,15 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
             raise RuntimeError("the benchmark's budget was full")
         backend.release(budget, member)
         calls["sync"] += 1
+
+    def two_round_trips() -> None:
+        """For comparison: the release sent alone after each call, as before issue 22."""
+        member = f"1:{os.urandom(9).hex()}"
+        if backend.acquire(budget, member, 1, 30_000) != 0.0:
+            raise RuntimeError("the benchmark's budget was full")
+        backend.release(budget, member)
+        backend.flush()
+        calls["two"] += 1
 
     async def acall() -> None:
         member = f"1:{os.urandom(9).hex()}"
@@ -172,10 +189,18 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
             "ping": lambda: round_trip(pool, PING),
             "evalsha": lambda: round_trip(pool, noop_command),
             "redis_py_ping": plain.ping,
+            "two_round_trips": two_round_trips,
         }
         timings = _rounds(sides, batches, batch)
         floor_calls = (batches + 1) * batch  # the no-op's own, warm-up included
-        rows["sync"] = _row(timings, calls["sync"], _script_calls(plain) - before - floor_calls)
+        others = floor_calls + 2 * calls["two"]
+        rows["sync"] = _row(timings, calls["sync"], _script_calls(plain) - before - others)
+        rows["sync"]["two_round_trips_us"] = summary(timings["two_round_trips"])
+        rows["sync"]["two_round_trips_over_ping_us"] = round(_paired(timings["two_round_trips"], timings["ping"]), 1)
+        server = {
+            "ours": _server_us(plain, call, 2 * batch),
+            "noop": _server_us(plain, lambda: round_trip(pool, noop_command), 2 * batch),
+        }
 
         async def run_async() -> dict[str, list[float]]:
             aplain = redis.asyncio.Redis.from_url(url)
@@ -203,7 +228,7 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
         rows["async"] = _row(timings, calls["async"], _script_calls(plain) - before - floor_calls)
         backend.close()
         entries = int(plain.zcard(budget.keys[0]))
-    return {**rows, "entries_at_end": entries}
+    return {**rows, "server_us_per_script_call": server, "entries_at_end": entries}
 
 
 def run_redis(*, batches: int, batch: int, cpu: int | None = None) -> dict[str, Any]:
@@ -263,4 +288,17 @@ def render_redis(shared: dict[str, Any], table: Callable[[list[str], list[list[s
         for mode, row in ((mode, shared[mode]) for mode in ("sync", "async"))
     ]
     header = ["mode", "per call us", "round trips", "PING us", "+us", "no-op us", "+us", "redis-py PING us", "+us"]
-    return [*out, *table(header, rows), ""]
+    server = shared.get("server_us_per_script_call")
+    note = []
+    two = shared["sync"].get("two_round_trips_us")
+    if two:
+        note.append(
+            f"  For comparison, sync: the same acquire followed by its release sent alone (two round trips, as "
+            f"before issue 22): {spread(two)} us, {shared['sync']['two_round_trips_over_ping_us']:+.1f} over PING"
+        )
+    if server:
+        note.append(
+            f"  Redis's own time per script call (INFO commandstats, sync, {2 * shared['batch']} calls each): ours "
+            f"{server['ours']:.1f} us, no-op {server['noop']:.1f} us"
+        )
+    return [*out, *table(header, rows), *note, ""]
