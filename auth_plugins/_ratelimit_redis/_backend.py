@@ -335,10 +335,16 @@ class RedisBackend:
     # --- the background sender ----------------------------------------------------------------------------
 
     def _start_sender(self) -> None:
-        """Start the sender (under the lock)."""
+        """Start the sender (under the lock). Where no thread can start (at interpreter exit, out of threads),
+        the responses still ride on the next acquire, or go at close and exit."""
+        sender = threading.Thread(target=self._send_late, name="exchange-clients-redis-settle", daemon=True)
         self._sender_parked = False
-        self._sender = threading.Thread(target=self._send_late, name="exchange-clients-redis-settle", daemon=True)
-        self._sender.start()
+        self._sender = sender
+        try:
+            sender.start()
+        except RuntimeError:
+            self._sender = None
+            logger.debug("shared rate-limit budget: no background sender (no thread could start)", exc_info=True)
 
     def _send_late(self) -> None:
         """The sender's loop: report each budget's responses once the oldest has waited ``settle_after_s``;
