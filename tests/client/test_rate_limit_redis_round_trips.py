@@ -9,6 +9,7 @@ one window after its response, as every other process sees it. Against private `
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -305,4 +306,30 @@ def test_entries_that_stopped_counting_never_hold_a_request_back_and_do_not_pile
         if n % 50 == 49:
             time.sleep(0.06)
     assert db.zcard(wide.keys[0]) < 100  # pruned now and then, though the budget was never full
+    backend.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_neither_reports_its_parents_responses_nor_loses_its_own(
+    db: redis.Redis, counting_redis: Any
+) -> None:
+    backend = RedisBackend(RedisRateLimit(_url(counting_redis)), settle_after_s=0.05)
+    budget = _budget("fork", limit=5, window_ms=2_000)
+    assert backend.acquire(budget, "1:parent", 1, 60_000) == 0.0
+    backend.release(budget, "1:parent")
+    pid = os.fork()
+    if pid == 0:  # the child: its parent's response is not its own; its own is reported by its own sender
+        status = 1
+        try:
+            if backend.pending == 0 and backend.acquire(budget, "1:child", 1, 60_000) == 0.0:
+                backend.release(budget, "1:child")
+                deadline = time.monotonic() + 5
+                while backend.pending and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                status = 0 if backend.pending == 0 else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert float(db.zscore(budget.keys[0], "1:child") or 0) <= _redis_ms(db) + 2_000  # reported by the child
     backend.close()
