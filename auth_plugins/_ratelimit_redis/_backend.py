@@ -12,18 +12,18 @@ only notes it (no I/O), and the process's next acquire of the same budget carrie
 script applies before it counts anything (:mod:`~auth_plugins._ratelimit_redis._scripts`). A settlement says
 how long ago the response arrived, so however late it rides, the request stops counting exactly one window
 after its response, as the counting rule says. Until it lands, the request keeps counting on its lease
-(conservative: it counts at least as long as it should, and no longer as long as the settlement lands within
-a window of the response; one that cannot, Redis being unreachable, over-counts until it lands or the lease
-ends). What other processes can then get wrong is only the wait Redis tells them when the budget is full:
-they take the unsettled request to leave at most a window after they ask, not a window after its response,
-so they may sleep up to the settlement's delay too long. That delay is bounded: a background thread (one per backend, started on the first response, parked
-while nothing is pending) sends whatever no acquire has carried within :data:`SETTLE_AFTER_S` (50 ms) alone
-in a release round trip, off every caller's path; :meth:`RedisBackend.close`, ``close_shared_backends`` and
-interpreter exit send the rest. So a busy process pays one round trip per call, an idle one pays a second
-round trip in the background, and no response goes unreported for more than 50 ms plus a round trip while
-Redis answers. The other way, sending the release without waiting for its reply on the same connection, was
-not taken: redis-py has no such call, and pooled connections shared by threads would need their own reply
-bookkeeping.
+(conservative: it counts at least as long as it should, and no longer as long as the settlement lands within a
+window of the response; one that cannot, Redis being unreachable, over-counts until it lands or the lease
+ends). What other processes can then get wrong is only the wait Redis tells them when the budget is full: they
+take the unsettled request to leave at most a window after they ask, not a window after its response, so they
+may sleep up to the settlement's delay too long. That delay is bounded: a background thread (one per backend,
+started on the first response, parked while nothing is pending) sends whatever no acquire has carried within
+:data:`SETTLE_AFTER_S` (50 ms) alone in a release round trip, off every caller's path;
+:meth:`RedisBackend.close`, ``close_shared_backends`` and interpreter exit send the rest. So a busy process
+pays one round trip per call, an idle one pays a second round trip in the background, and no response goes
+unreported for more than 50 ms plus a round trip while Redis answers. The other way, sending the release
+without waiting for its reply on the same connection, was not taken: redis-py has no such call, and pooled
+connections shared by threads would need their own reply bookkeeping.
 """
 
 from __future__ import annotations
