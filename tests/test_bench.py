@@ -87,8 +87,10 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         assert "redis-server not found" in shared["skipped"] and "Shared budget on Redis: skipped" in run.stdout
     else:
         for mode in ("sync", "async"):
-            assert shared[mode]["pair_us"]["median"] > 0 and shared[mode]["floor_us"]["median"] > 0
-        assert "acquire + release us" in run.stdout
+            assert shared[mode]["call_us"]["median"] > 0 and shared[mode]["ping_us"]["median"] > 0
+            # Counted by Redis: one round trip per call (2.0 if each release went alone again).
+            assert 1.0 <= shared[mode]["round_trips_per_call"] < 1.5
+        assert "round trips" in run.stdout and shared["server_us_per_script_call"]["ours"] > 0
     assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
     assert "Per call" in run.stdout and "Targets" in run.stdout
 

@@ -10,8 +10,13 @@ clock (``TIME`` inside the scripts), so clock differences between hosts do not m
   whose moment has passed; if the weight left leaves room, add the request scored ``now + lease`` (a lease:
   it is in flight, and its end is unknown); otherwise add nothing and return the least wait before enough
   weight can leave. The caller sleeps that long and asks again.
-- release (:data:`~auth_plugins._ratelimit_redis._scripts.RELEASE`, one ``EVALSHA``): the response has
-  arrived, so re-score the request ``now + window``.
+- settle: the response has arrived, so the request is re-scored one window after it. This costs no round
+  trip of its own: the process's next acquire of the budget carries it (applied before counting), saying
+  how long ago the response arrived, so the request stops counting exactly where the rule says however late
+  the settlement lands; until then it counts on its lease (the conservative side). When no acquire comes
+  within 50 ms, a background thread sends it alone (:data:`~auth_plugins._ratelimit_redis._scripts.RELEASE`),
+  as do ``close()`` and interpreter exit: see :mod:`~auth_plugins._ratelimit_redis._backend`. So each call
+  costs one Redis round trip.
 
 A process that dies with requests in flight never releases them: they stop counting when their lease ends
 (:func:`~auth_plugins._ratelimit_redis._gate.lease_ms`: at least 30 s, and at least one window plus the

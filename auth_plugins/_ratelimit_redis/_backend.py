@@ -1,21 +1,41 @@
-"""One Redis server as seen from this process: its sync and async connections, the scripts, its health.
+"""One Redis server as seen from this process: its sync and async connections, the scripts, its health, and
+the responses it has yet to report.
 
 Every gate pointing at the same URL shares one :class:`RedisBackend` (:func:`shared_backend`), so one
 process opens one connection pool per server and notices an outage once. redis-py's own retries are cut to
 one immediate retry (enough to replace a pooled connection that died with a restarted server) and its
 timeouts to a second, unless the URL says otherwise: a rate limiter that waits out redis-py's default
 backoff would hold every request back for seconds.
+
+**One round trip per call.** A response is not reported on its own round trip: :meth:`RedisBackend.release`
+only notes it (no I/O), and the process's next acquire of the same budget carries it, as a settlement the
+script applies before it counts anything (:mod:`~auth_plugins._ratelimit_redis._scripts`). A settlement says
+how long ago the response arrived, so however late it rides, the request stops counting exactly one window
+after its response, as the counting rule says. Until it lands, the request keeps counting on its lease
+(conservative: it counts at least as long as it should, and no longer as long as the settlement lands within a
+window of the response; one that cannot, Redis being unreachable, over-counts until it lands or the lease
+ends). What other processes can then get wrong is only the wait Redis tells them when the budget is full: they
+take the unsettled request to leave at most a window after they ask, not a window after its response, so they
+may sleep up to the settlement's delay too long. That delay is bounded: a background thread (one per backend,
+started on the first response, parked while nothing is pending) sends whatever no acquire has carried within
+:data:`SETTLE_AFTER_S` (50 ms) alone in a release round trip, off every caller's path;
+:meth:`RedisBackend.close`, ``close_shared_backends`` and interpreter exit send the rest. So a busy process
+pays one round trip per call, an idle one pays a second round trip in the background, and no response goes
+unreported for more than 50 ms plus a round trip while Redis answers. The other way, sending the release
+without waiting for its reply on the same connection, was not taken: redis-py has no such call, and pooled
+connections shared by threads would need their own reply bookkeeping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
 import threading
 import time
 import weakref
-from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,15 +51,20 @@ except ImportError as missing:  # pragma: no cover - exercised only without the 
 
 from auth_plugins._ratelimit_redis._scripts import ACQUIRE, RELEASE
 from auth_plugins._ratelimit_redis._settings import RedisRateLimit
+from auth_plugins._ratelimit_redis._wire import Scripted
 from auth_plugins._redaction import redact
 
-__all__ = ["Budget", "RedisBackend", "Unavailable", "close_shared_backends", "shared_backend"]
+__all__ = ["SETTLE_AFTER_S", "Budget", "RedisBackend", "Unavailable", "close_shared_backends", "shared_backend"]
 
 logger = logging.getLogger("auth_plugins")
 
 DEFAULT_SOCKET_TIMEOUT_S: Final = 1.0
 MAX_PENDING: Final = 10_000
 """The most responses a process remembers while it cannot tell Redis about them (older ones are dropped)."""
+SETTLE_AFTER_S: Final = 0.05
+"""How long a response waits for an acquire of its budget to carry it before it is sent alone."""
+MAX_CARRIED: Final = 512
+"""The most settlements one script call carries (more wait for the next call, or go in the background)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,34 +81,34 @@ class Unavailable(Exception):
 
 
 @dataclass(slots=True)
-class _Pending:
-    budget: Budget
-    member: str
-    settled: float  # time.monotonic() of its response
-
-
-@dataclass(slots=True)
 class _AsyncSide:
     client: Any
-    acquire: Any
-    release: Any
     closer: AsyncIterator[None]
 
 
-class RedisBackend:
-    """The acquire and release round trips of :mod:`auth_plugins._ratelimit_redis`, sync and async, with the
-    outage policy's bookkeeping: after a failure, calls raise :class:`Unavailable` at once until the
-    reconnect backoff has passed; then one call at a time probes Redis. The first failure of an outage logs
-    one WARNING, the recovery one INFO. Responses that could not be reported are kept (at most
-    :data:`MAX_PENDING`) and reported on recovery, so other processes learn of them while they still count.
+Settled = list[tuple[str, float]]
+"""A budget's unreported responses: member and ``time.monotonic()`` of its response, oldest first."""
 
-    Construction connects to nothing; it only builds redis-py clients, so a URL redis-py cannot use raises
-    ``ValueError`` here. Thread-safe. Async connections are per event loop and closed when ``asyncio.run``
-    (or anything calling ``loop.shutdown_asyncgens()``) finishes that loop.
+
+class RedisBackend:
+    """The round trips of :mod:`auth_plugins._ratelimit_redis`, sync and async, with the outage policy's
+    bookkeeping and the responses not yet reported.
+
+    After a failure, calls raise :class:`Unavailable` at once until the reconnect backoff has passed; then
+    one call at a time probes Redis. The first failure of an outage logs one WARNING, the recovery one INFO.
+    Responses (:meth:`release`) wait to ride on the next acquire of their budget, or at most ``settle_after_s``
+    (default :data:`SETTLE_AFTER_S`) for a background thread to send them; while Redis is unreachable they
+    are kept (at most :data:`MAX_PENDING`) and reported on recovery, so other processes learn of them while
+    they still count.
+
+    Construction connects to nothing and starts no thread; it only builds redis-py clients, so a URL
+    redis-py cannot use raises ``ValueError`` here. Thread-safe. Async connections are per event loop and
+    closed when ``asyncio.run`` (or anything calling ``loop.shutdown_asyncgens()``) finishes that loop.
     """
 
-    def __init__(self, settings: RedisRateLimit) -> None:
+    def __init__(self, settings: RedisRateLimit, *, settle_after_s: float | None = None) -> None:
         self.settings = settings
+        self.settle_after_s = SETTLE_AFTER_S if settle_after_s is None else settle_after_s
         self._sync: Any = redis.Redis.from_url(
             settings.url,
             socket_timeout=DEFAULT_SOCKET_TIMEOUT_S,
@@ -91,14 +116,24 @@ class RedisBackend:
             retry=Retry(NoBackoff(), 1),
         )
         _check_connection_arguments(self._sync, settings)
-        self._acquire = self._sync.register_script(ACQUIRE)
+        self._acquire = Scripted(ACQUIRE)
         self._release = self._sync.register_script(RELEASE)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
         self._down_since: float | None = None
         self._retry_at = 0.0
         self._backoff = settings.reconnect_min_s
-        self._pending: deque[_Pending] = deque(maxlen=MAX_PENDING)
+        self._start_fresh()
+        _living.add(self)
+
+    def _start_fresh(self) -> None:
+        """The lock, the responses not yet reported and the background sender, as in a new backend (also
+        in the child after a fork, where the parent's lock may be held and its responses are its own)."""
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._pending: dict[Budget, Settled] = {}
+        self._pending_count = 0
+        self._sender: threading.Thread | None = None
+        self._sender_parked = False
 
     # --- health -------------------------------------------------------------------------------------------
 
@@ -146,84 +181,199 @@ class RedisBackend:
                 logger.debug("shared rate-limit budget still unreachable (%s)", _describe(error))
             self._retry_at = max(self._retry_at, now + self._backoff)
 
-    def _succeeded(self) -> list[_Pending]:
-        """Note a success; return the responses to report now (non-empty only on recovery)."""
-        if self._down_since is None and not self._pending:
-            return []
+    def _succeeded(self, budget: Budget, carried: Settled) -> None:
+        """Note a success (of a call that carried ``carried`` of ``budget``); on recovery, log it and have the
+        background sender report every other response kept meanwhile at once."""
+        if self._down_since is None:
+            return
         with self._lock:
-            pending = [item for item in self._pending if _ago_ms(item) < item.budget.window_ms]
-            self._pending.clear()
-            if self._down_since is not None:
-                logger.info(
-                    "shared rate-limit budget at %s reachable again after %.1f s; reporting the %d responses "
-                    "received meanwhile that still count",
-                    self.settings.masked_url,
-                    time.monotonic() - self._down_since,
-                    len(pending),
-                )
+            if self._down_since is None:
+                return
+            now = time.monotonic()
+            counting = _still_counting(budget, carried, now)
+            counting += sum(_still_counting(b, items, now) for b, items in self._pending.items())
+            logger.info(
+                "shared rate-limit budget at %s reachable again after %.1f s; reporting the %d responses "
+                "received meanwhile that still count",
+                self.settings.masked_url,
+                now - self._down_since,
+                counting,
+            )
             self._down_since = None
             self._backoff = self.settings.reconnect_min_s
-            return pending
+            self._wakeup.notify()
+
+    # --- responses not yet reported ----------------------------------------------------------------------
 
     def remember(self, budget: Budget, member: str, settled: float) -> None:
-        """Keep a response Redis could not be told about (``settled``: its ``time.monotonic()``)."""
+        """Keep ``member``'s response (``settled``: its ``time.monotonic()``) until a call reports it. No I/O."""
         with self._lock:
-            self._pending.append(_Pending(budget, member, settled))
+            self._keep(budget, [(member, settled)])
+
+    def _keep(self, budget: Budget, items: Settled, *, first: bool = False) -> None:
+        """Queue ``items`` (under the lock) last, or ``first`` when a failed call puts them back, dropping the
+        oldest past :data:`MAX_PENDING`."""
+        queued = self._pending.get(budget)
+        if queued is None:
+            queued = self._pending[budget] = []
+        if first:
+            queued[:0] = items
+        else:
+            queued.extend(items)
+        self._pending_count += len(items)
+        while self._pending_count > MAX_PENDING:
+            oldest = min(self._pending, key=lambda b: self._pending[b][0][1])
+            del self._pending[oldest][0]
+            if not self._pending[oldest]:
+                del self._pending[oldest]
+            self._pending_count -= 1
+
+    def _take(self, budget: Budget, limit: int = MAX_CARRIED) -> Settled:
+        """Remove and return (under the lock) up to ``limit`` of ``budget``'s oldest queued responses."""
+        taken = self._pending.pop(budget, None)
+        if taken is None:
+            return []
+        if len(taken) > limit:
+            taken, self._pending[budget] = taken[:limit], taken[limit:]
+        self._pending_count -= len(taken)
+        return taken
+
+    def release(self, budget: Budget, member: str) -> None:
+        """``member``'s response arrived now: it is to count one window from now. No I/O and never raises (it
+        runs inside httpx's trace callback, mid-request, sync or async): the next acquire of ``budget``
+        reports it, or the background sender within ``settle_after_s``."""
+        settled = time.monotonic()
+        with self._lock:
+            queued = self._pending.get(budget)
+            if queued is None:
+                self._pending[budget] = [(member, settled)]
+            else:
+                queued.append((member, settled))
+            self._pending_count += 1
+            if self._pending_count > MAX_PENDING:
+                self._keep(budget, [])  # drops the oldest
+            if self._sender is None:
+                self._start_sender()
+            elif self._sender_parked:
+                self._sender_parked = False
+                self._wakeup.notify()
 
     @property
     def pending(self) -> int:
         """How many responses wait to be reported."""
-        return len(self._pending)
+        return self._pending_count
+
+    @staticmethod
+    def _settlements(items: Settled) -> list[Any]:
+        """``items`` as the scripts take them: member, then how many ms ago its response arrived."""
+        now = time.monotonic()
+        # Rounded down: the request then counts a fraction of a millisecond longer, never shorter.
+        return [value for member, settled in items for value in (member, max(0, int((now - settled) * 1000)))]
 
     # --- sync ---------------------------------------------------------------------------------------------
 
     def acquire(self, budget: Budget, member: str, weight: int, lease_ms: int) -> float:
         """Count ``member`` (of ``weight``) in ``budget`` until ``lease_ms`` from now (Redis time) if there is
         room and return 0.0; otherwise count nothing and return the seconds to wait before asking again.
-        :class:`Unavailable` if Redis cannot be used now."""
+        In the same round trip, report ``budget``'s responses not yet reported. :class:`Unavailable` if Redis
+        cannot be used now."""
         probe = self._enter()
         if probe is None:
             raise Unavailable(self.settings.masked_url)
+        carried: Settled = []
+        if self._pending:
+            with self._lock:
+                carried = self._take(budget)
         try:
-            taken, wait_ms = self._acquire(
-                keys=budget.keys, args=(member, weight, budget.limit, lease_ms, budget.window_ms)
+            wait_ms = self._acquire.run(
+                self._sync,
+                self._acquire.command(
+                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                ),
             )
         except RedisError as error:
+            self._put_back(budget, carried)
             self._failed(error, probe)
             raise Unavailable(self.settings.masked_url) from error
-        self._report(self._succeeded())
-        return 0.0 if int(taken) else int(wait_ms) / 1000
+        if self._down_since is not None:
+            self._succeeded(budget, carried)
+        return int(wait_ms) / 1000
 
-    def release(self, budget: Budget, member: str) -> None:
-        """``member``'s response arrived: count it one window from now. Never raises (it runs inside httpx's
-        trace callback, mid-request): when Redis cannot be told, or anything else goes wrong, the response is
-        remembered and reported on recovery."""
-        settled = time.monotonic()
-        probe = self._enter()
-        if probe is None:
-            self.remember(budget, member, settled)
-            return
-        try:
-            self._release(keys=budget.keys, args=(budget.window_ms, member, 0))
-        except Exception as error:
-            self._failed(error, probe)
-            self.remember(budget, member, settled)
-            return
-        self._report(self._succeeded())
+    def _put_back(self, budget: Budget, carried: Settled) -> None:
+        if carried:
+            with self._lock:
+                self._keep(budget, carried, first=True)
 
-    def _report(self, pending: list[_Pending]) -> None:
-        calls = _replays(pending)
-        if not calls:
-            return
-        pipe = self._sync.pipeline(transaction=False)
-        for keys, args in calls:
-            self._release(keys=keys, args=args, client=pipe)
+    def _report(self, budget: Budget) -> bool:
+        """Send ``budget``'s responses not yet reported, one release round trip per :data:`MAX_CARRIED`, on the
+        sync connection; whether all went (on failure the rest are kept and the outage noted)."""
+        while True:
+            probe = self._enter()
+            if probe is None:
+                return False
+            with self._lock:
+                carried = self._take(budget)
+            if not carried:
+                return True
+            try:
+                self._release(keys=budget.keys, args=(budget.window_ms, *self._settlements(carried)))
+            except Exception as error:
+                self._put_back(budget, carried)
+                self._failed(error, probe)
+                return False
+            if self._down_since is not None:
+                self._succeeded(budget, carried)
+
+    def flush(self) -> None:
+        """Report every response not yet reported, now, from this thread; never raises. What remains when
+        Redis cannot be reached stays queued."""
+        with self._lock:
+            budgets = list(self._pending)
+        for budget in budgets:
+            if not self._report(budget):
+                return
+
+    # --- the background sender ----------------------------------------------------------------------------
+
+    def _start_sender(self) -> None:
+        """Start the sender (under the lock). Where no thread can start (at interpreter exit, out of threads),
+        the responses still ride on the next acquire, or go at close and exit."""
+        sender = threading.Thread(target=self._send_late, name="exchange-clients-redis-settle", daemon=True)
+        self._sender_parked = False
+        self._sender = sender
         try:
-            pipe.execute()
-        except Exception as error:
-            self._failed(error, False)
-            for item in pending:
-                self.remember(item.budget, item.member, item.settled)
+            sender.start()
+        except RuntimeError:
+            self._sender = None
+            logger.debug("shared rate-limit budget: no background sender (no thread could start)", exc_info=True)
+
+    def _send_late(self) -> None:
+        """The sender's loop: report each budget's responses once the oldest has waited ``settle_after_s``;
+        while Redis is down, wait for the reconnect backoff; park while nothing is pending."""
+        wakeup, me = self._wakeup, threading.current_thread()
+        while True:
+            with self._lock:
+                if self._sender is not me:  # closed (or forked): another sender, if any, has taken over
+                    return
+                if not self._pending:
+                    self._sender_parked = True
+                    wakeup.wait()
+                    continue
+                now = time.monotonic()
+                due_at = min(items[0][1] for items in self._pending.values()) + self.settle_after_s
+                if self._down_since is not None:
+                    due_at = max(due_at, self._retry_at)
+                if now < due_at:
+                    wakeup.wait(due_at - now)
+                    continue
+                late = [b for b, items in self._pending.items() if items[0][1] + self.settle_after_s <= now]
+            for budget in late:
+                try:
+                    if not self._report(budget):
+                        break
+                except Exception:  # pragma: no cover - _report catches what the round trip raises
+                    logger.debug("shared rate-limit budget: reporting responses failed", exc_info=True)
+                    break
 
     # --- async --------------------------------------------------------------------------------------------
 
@@ -239,7 +389,7 @@ class RedisBackend:
             )
             closer = self._closer(loop, client)
             await anext(closer)  # registered with the loop: shutdown_asyncgens() closes the client
-            side = _AsyncSide(client, client.register_script(ACQUIRE), client.register_script(RELEASE), closer)
+            side = _AsyncSide(client, closer)
             with self._lock:
                 side = self._loops.setdefault(loop, side)
         return side
@@ -257,69 +407,49 @@ class RedisBackend:
         probe = self._enter()
         if probe is None:
             raise Unavailable(self.settings.masked_url)
+        carried: Settled = []
+        if self._pending:
+            with self._lock:
+                carried = self._take(budget)
         try:
             side = await self._side()
-            taken, wait_ms = await side.acquire(
-                keys=budget.keys, args=(member, weight, budget.limit, lease_ms, budget.window_ms)
+            wait_ms = await self._acquire.arun(
+                side.client,
+                self._acquire.command(
+                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                ),
             )
         except RedisError as error:
+            self._put_back(budget, carried)
             self._failed(error, probe)
             raise Unavailable(self.settings.masked_url) from error
-        await self._areport(side, self._succeeded())
-        return 0.0 if int(taken) else int(wait_ms) / 1000
-
-    async def arelease(self, budget: Budget, member: str) -> None:
-        """Async twin of :meth:`release`; never raises."""
-        settled = time.monotonic()
-        probe = self._enter()
-        if probe is None:
-            self.remember(budget, member, settled)
-            return
-        try:
-            side = await self._side()
-            await side.release(keys=budget.keys, args=(budget.window_ms, member, 0))
-        except Exception as error:
-            self._failed(error, probe)
-            self.remember(budget, member, settled)
-            return
-        await self._areport(side, self._succeeded())
-
-    async def _areport(self, side: _AsyncSide, pending: list[_Pending]) -> None:
-        calls = _replays(pending)
-        if not calls:
-            return
-        pipe = side.client.pipeline(transaction=False)
-        for keys, args in calls:
-            await side.release(keys=keys, args=args, client=pipe)
-        try:
-            await pipe.execute()
-        except Exception as error:
-            self._failed(error, False)
-            for item in pending:
-                self.remember(item.budget, item.member, item.settled)
+        except BaseException:
+            # Cancelled: whether it reached Redis is unknown, and settling twice is harmless.
+            self._put_back(budget, carried)
+            raise
+        if self._down_since is not None:
+            self._succeeded(budget, carried)
+        return int(wait_ms) / 1000
 
     # --- lifetime -----------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync connections (async ones close with their event loop). The backend stays usable."""
+        """Stop the background sender, report what is pending (while Redis answers) and close the sync
+        connections (async ones close with their event loop). The backend stays usable."""
+        with self._lock:
+            sender, self._sender = self._sender, None
+            self._wakeup.notify()
+        if sender is not None and sender is not threading.current_thread():
+            sender.join(timeout=2 * DEFAULT_SOCKET_TIMEOUT_S + 1)
+        self.flush()
         self._sync.close()
 
     def __repr__(self) -> str:
-        return f"RedisBackend({self.settings.masked_url!r}, down={self.down})"
+        return f"RedisBackend({self.settings.masked_url!r}, down={self.down}, pending={self.pending})"
 
 
-def _ago_ms(item: _Pending) -> int:
-    return int((time.monotonic() - item.settled) * 1000)
-
-
-def _replays(pending: Sequence[_Pending]) -> list[tuple[tuple[str, str], list[Any]]]:
-    """One release call per budget for the responses still inside their window, with how long ago each was."""
-    grouped: dict[Budget, list[Any]] = {}
-    for item in pending:
-        ago_ms = _ago_ms(item)
-        if ago_ms < item.budget.window_ms:
-            grouped.setdefault(item.budget, [item.budget.window_ms]).extend((item.member, ago_ms))
-    return [(budget.keys, args) for budget, args in grouped.items()]
+def _still_counting(budget: Budget, items: Settled, now: float) -> int:
+    return sum(1 for _, settled in items if (now - settled) * 1000 < budget.window_ms)
 
 
 def _describe(error: BaseException) -> str:
@@ -340,6 +470,7 @@ def _check_connection_arguments(client: Any, settings: RedisRateLimit) -> None:
 
 _backends: dict[tuple[str, float, float, str], RedisBackend] = {}
 _backends_lock = threading.Lock()
+_living: weakref.WeakSet[RedisBackend] = weakref.WeakSet()
 
 
 def shared_backend(settings: RedisRateLimit) -> RedisBackend:
@@ -355,9 +486,27 @@ def shared_backend(settings: RedisRateLimit) -> RedisBackend:
 
 
 def close_shared_backends() -> None:
-    """Close and forget every shared backend: the next gate built starts afresh (for tests and benchmarks)."""
+    """Close and forget every shared backend (reporting what they hold): the next gate built starts afresh
+    (for tests and benchmarks)."""
     with _backends_lock:
         backends = list(_backends.values())
         _backends.clear()
     for backend in backends:
         backend.close()
+
+
+def _report_at_exit() -> None:
+    # The sender is a daemon thread: without this, responses of the last 50 ms would count until their
+    # leases end.
+    for backend in list(_living):
+        backend.flush()
+
+
+def _forget_in_child() -> None:
+    for backend in list(_living):
+        backend._start_fresh()
+
+
+atexit.register(_report_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -81,9 +81,12 @@ class SharedRateLimitGate:
     A request counts in Redis from the moment the gate lets it out, while it is in flight (a lease of
     :func:`lease_ms`, after which a process that died stops holding it), and for one window after its
     response headers arrive or its transfer fails, as reported by the httpx ``trace`` extension the gate
-    installs (calling any trace already set). The in-process budget underneath costs microseconds and keeps
-    this process within the documented rate by itself, so that when it has to go on alone (Redis
-    unreachable) it does not burst; it cannot know what the other processes send meanwhile.
+    installs (calling any trace already set). That report costs no round trip of its own: it rides on this
+    process's next acquire of the budget, or goes in the background within
+    :data:`~auth_plugins._ratelimit_redis._backend.SETTLE_AFTER_S` (see the backend's docstring). The
+    in-process budget underneath costs microseconds and keeps this process within the documented rate by
+    itself, so that when it has to go on alone (Redis unreachable) it does not burst; it cannot know what the
+    other processes send meanwhile.
 
     Each operation draws on the budget its ``rate_limit.budget`` names, held by whom
     :func:`~auth_plugins._ratelimit.budget_holder` says: :func:`shared_fingerprint` of ``api_key`` and ``secrets``
@@ -199,7 +202,7 @@ class SharedRateLimitGate:
 
         def trace(name: str, info: dict[str, Any]) -> None:
             if claim.settles(name):
-                backend.release(claim.budget, claim.member)
+                backend.release(claim.budget, claim.member)  # no I/O: it rides on the next acquire
             if previous is not None:
                 previous(name, info)
 
@@ -222,7 +225,7 @@ class SharedRateLimitGate:
 
         async def trace(name: str, info: dict[str, Any]) -> None:
             if claim.settles(name):
-                await backend.arelease(claim.budget, claim.member)
+                backend.release(claim.budget, claim.member)  # no I/O: it rides on the next acquire
             if previous is not None:
                 await previous(name, info)
 

@@ -160,8 +160,8 @@ def _method(p: Parameters, server: str, client_cpu: int | None, server_cpu: int 
         f"generation: fresh process per run into temporary directories, {p.generation_rounds} runs per exchange; "
         f"synthetic specs of {', '.join(map(str, p.generation_sizes))} operations once each",
         f"redis: a private redis-server on 127.0.0.1 (pinned to the server CPU when pinning), in this process "
-        f"{p.redis_batches} batches of {p.redis_batch} acquire + release pairs after one warm-up batch, sync and "
-        "async; floor: two redis-py PINGs",
+        f"{p.redis_batches} rounds of one {p.redis_batch}-call batch per side (ours: acquire + release; floors: one "
+        "PING, one no-op EVALSHA) in rotating order after one warm-up batch each, sync and async",
     ]
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from ._redis import redis_targets, render_redis
+
 __all__ = ["TARGETS", "render", "targets", "write_json"]
 
 TARGETS: Final = {
@@ -56,6 +58,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         slope = generation["fit"]["loglog_slope"]
         rows.append({"what": "generation growth (log-log slope)", "target": f"<= {limit}", "measured": slope})
         rows[-1]["met"] = slope <= limit
+    rows += redis_targets(results.get("redis", {}))
     return rows
 
 
@@ -215,19 +218,7 @@ def render(results: dict[str, Any]) -> str:
 
     shared = results.get("redis")
     if shared:
-        if "skipped" in shared:
-            out += [f"Shared budget on Redis: skipped, {shared['skipped']}", ""]
-        else:
-            out.append(
-                f"Shared budget on Redis ({shared['server']}; microseconds per acquire + release, one EVALSHA round "
-                f"trip each, median [p10-p90] over {shared['batches']} batches of {shared['batch']}; floor = two "
-                f"redis-py PINGs; {shared['entries_at_end']} entries in the budget at the end)"
-            )
-            rows = [
-                [mode, _spread(row["pair_us"]), _spread(row["floor_us"]), f"{row['overhead_us']:+.1f}"]
-                for mode, row in ((mode, shared[mode]) for mode in ("sync", "async"))
-            ]
-            out += _table(["mode", "acquire + release us", "floor us", "+us"], rows) + [""]
+        out += render_redis(shared, _table)
 
     rows = [[row["what"], row["target"], str(row["measured"]), _met(row["met"])] for row in results["targets"]]
     out += ["Targets (reported, not asserted)", *_table(["what", "target", "measured", ""], rows)]

@@ -109,7 +109,7 @@ def _redis_ms(client: redis.Redis) -> float:
 def test_a_request_counts_on_its_lease_while_in_flight_and_one_window_after_its_release(
     db: redis.Redis, redis_server: Any
 ) -> None:
-    backend = RedisBackend(RedisRateLimit(_url(redis_server)))
+    backend = RedisBackend(RedisRateLimit(_url(redis_server)), settle_after_s=60)  # reports ride on acquires only
     budget = _budget("lease")
     before = _redis_ms(db)
     assert [backend.acquire(budget, f"1:{n}", 1, 5_000) for n in range(3)] == [0.0, 0.0, 0.0]
@@ -117,12 +117,18 @@ def test_a_request_counts_on_its_lease_while_in_flight_and_one_window_after_its_
     scores = [score for _, score in _scores(db, budget.keys[0])]
     assert all(before + 5_000 <= score <= _redis_ms(db) + 5_000 for score in scores)
     assert db.get(budget.keys[1]) == b"3"
-    assert 0 < int(db.pttl(budget.keys[0])) <= 6_001  # a second after the last lease ends
+    assert 5_000 < int(db.pttl(budget.keys[0])) <= 16_001  # 1 to 11 s after the last lease ends
     # Full, all in flight: any of them could be released now and then count one more window.
     assert 0.25 <= backend.acquire(budget, "1:late", 1, 5_000) <= 0.3
     released = _redis_ms(db)
     backend.release(budget, "1:0")
-    assert released + 300 <= float(db.zscore(budget.keys[0], "1:0") or 0) <= _redis_ms(db) + 300
+    reported = _redis_ms(db)
+    assert float(db.zscore(budget.keys[0], "1:0") or 0) > reported + 4_000  # noted, not yet sent
+    # The next acquire carries it (and is refused: the budget is full until the released one leaves).
+    assert 0.2 <= backend.acquire(budget, "1:late", 1, 5_000) <= 0.3
+    # One window after the response, not after the acquire that carried it (20 ms for loopback and rounding).
+    assert released + 300 <= float(db.zscore(budget.keys[0], "1:0") or 0) <= reported + 300 + 20
+    assert backend.pending == 0
     time.sleep(0.31)
     assert backend.acquire(budget, "1:late", 1, 5_000) == 0.0  # the released one left; the others still count
     assert backend.acquire(budget, "1:later", 1, 5_000) > 0
@@ -149,8 +155,8 @@ def test_a_release_redis_lost_counts_again_for_what_is_left_of_its_window(db: re
     backend = RedisBackend(RedisRateLimit(_url(redis_server)))
     budget = _budget("replay", limit=5, window_ms=2_000)
     backend.remember(budget, "2:a", time.monotonic() - 0.5)  # answered half a second ago, while Redis was away
-    backend.remember(budget, "2:b", time.monotonic() - 3.0)  # answered more than a window ago: not replayed
-    backend._report(backend._succeeded())
+    backend.remember(budget, "2:b", time.monotonic() - 3.0)  # answered more than a window ago: not counted
+    backend.flush()
     assert [member for member, _ in _scores(db, budget.keys[0])] == [b"2:a"]
     left = float(db.zscore(budget.keys[0], "2:a") or 0) - _redis_ms(db)
     assert 1_300 <= left <= 1_510
@@ -166,7 +172,7 @@ def test_the_async_side_counts_in_the_same_budget_and_closes_with_its_event_loop
 
     async def run() -> float:
         assert await backend.aacquire(budget, "1:a", 1, 5_000) == 0.0
-        await backend.arelease(budget, "1:a")
+        backend.release(budget, "1:a")  # rides on the next acquire
         return await backend.aacquire(budget, "1:b", 1, 5_000)
 
     assert asyncio.run(run()) == 0.0
@@ -277,8 +283,10 @@ def _records(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
 
 
 def _budget_entries(proc: Any, db: int = 0) -> int:
+    """The requests that still count (entries that stopped counting may linger until they are in the way)."""
     with redis.Redis(host=proc.host, port=proc.port, db=db) as client:
-        return sum(int(client.zcard(key)) for key in client.scan_iter("exchange-clients:*:z"))
+        now = _redis_ms(client)
+        return sum(int(client.zcount(key, f"({now}", "+inf")) for key in client.scan_iter("exchange-clients:*:z"))
 
 
 def _flush(proc: Any) -> None:
@@ -306,10 +314,11 @@ def test_unreachable_at_start_the_process_keeps_to_its_own_budget_with_one_warni
     time.sleep(0.25)  # past the reconnect backoff
     assert _call(client) == 200
     (info,) = [m for m in _records(caplog, logging.INFO) if "reachable again" in m]
-    # The answers it got while alone that still count (the last two, unless this machine is very slow) were
-    # reported, and the new request counts there too.
+    # The answers it got while alone that still counted at recovery (by this call, or by the background
+    # sender as soon as Redis answered) were reported; some may have left their window since. The new
+    # request counts there too.
     reported = int(re.search(r"reporting the (\d+) responses", info).group(1))  # type: ignore[union-attr]
-    assert reported <= 2 and _budget_entries(flaky_redis) == reported + 1
+    assert 1 <= reported <= LIMIT + 2 and 2 <= _budget_entries(flaky_redis) <= reported + 1
     assert len(_records(caplog, logging.WARNING)) == 1
 
 
