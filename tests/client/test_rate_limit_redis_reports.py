@@ -24,7 +24,8 @@ from binance_client.api.margin import query_max_borrow
 from pytest_redis import factories
 
 from auth_plugins import RedisRateLimit, RetryPolicy, binance
-from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
+from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry
+from auth_plugins._ratelimit_redis import _backend
 from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, close_shared_backends
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
 from auth_plugins._ratelimit_redis._scripts import ACQUIRE, RELEASE
@@ -262,3 +263,39 @@ def test_an_answer_saying_the_budget_is_spent_holds_the_other_clients_next_call_
 
             asyncio.run(run())
         _check_held_for_the_window(sbx, time_)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_answers_with_a_used_weight_header_still_cost_one_round_trip_per_call(
+    mode: str, db: redis.Redis, reporting_redis: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every maxBorrowable answer reports the account's used weight; each acquire carries the previous answer's
+    settlement and report, so N calls are N script calls (the background sender held off)."""
+    monkeypatch.setattr(_backend, "SETTLE_AFTER_S", 60.0)
+    DEFAULT_REGISTRY.clear()
+    calls = 4
+    with Sandbox(enforce_rate_limits=True) as sbx:
+        sbx.use_weight("binance", "query_max_borrow", 7_500)  # another program's weight: reported, not ours
+        client = binance.make_client(
+            api_key=KEY, api_secret=SECRET, base_url=sbx.base_url("binance"), rate_limit=_url(reporting_redis)
+        )
+        db.config_resetstat()
+        if mode == "sync":
+            with client:
+                for _ in range(calls):
+                    query_max_borrow.sync(client=client, asset="BTC")
+        else:
+
+            async def run() -> None:
+                async with client:
+                    for _ in range(calls):
+                        await query_max_borrow.asyncio(client=client, asset="BTC")
+
+            asyncio.run(run())
+        assert _script_calls(db) == calls
+        (key,) = db.keys("exchange-clients:*query_max_borrow*:z")
+        members = cast(list[bytes], db.zrange(key, 0, -1))
+        # The first answer's report (7,500 + 750 against the 750 counted) landed on the second acquire, once.
+        assert [member.split(b":")[0] for member in members if b":used:" in member] == [b"7500"]
+        assert sbx.rate_limited("binance") == 0
+    DEFAULT_REGISTRY.clear()
