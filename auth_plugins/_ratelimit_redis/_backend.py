@@ -95,8 +95,9 @@ class _AsyncSide:
 
 Settled = list[tuple[str, float]]
 """A budget's unreported responses: member and ``time.monotonic()`` of its response, oldest first."""
-Reported = tuple[int, float]
-"""A budget's unreported used-weight report: the weight, and ``time.monotonic()`` of the answer."""
+Reported = tuple[int, float, float]
+"""A budget's unreported used-weight report: the weight, ``time.monotonic()`` of the answer, and of the oldest
+answer merged into it (when it has waited since, for the background sender)."""
 
 
 class RedisBackend:
@@ -268,11 +269,15 @@ class RedisBackend:
         """An answer that arrived now says the exchange counts ``used`` weight of ``budget`` (its used-weight
         header): every process on the budget is to count at least that much (at most the limit) until one window
         from now. No I/O and never raises, like :meth:`release`; it rides on the next acquire of ``budget``."""
-        reported = (min(used, budget.limit), time.monotonic())
+        now = time.monotonic()
         with self._lock:
             waiting = self._reports.get(budget)
             # One report waits per budget: the larger count, until a window after the later answer.
-            self._reports[budget] = reported if waiting is None else (max(waiting[0], reported[0]), reported[1])
+            self._reports[budget] = (
+                (min(used, budget.limit), now, now)
+                if waiting is None
+                else (max(waiting[0], min(used, budget.limit)), now, waiting[2])
+            )
             self._wake_sender()
 
     def _wake_sender(self) -> None:
@@ -342,7 +347,7 @@ class RedisBackend:
                 if reported is not None:
                     waiting = self._reports.get(budget)
                     if waiting is not None:  # a newer one came meanwhile: merge, as report() does
-                        reported = (max(waiting[0], reported[0]), waiting[1])
+                        reported = (max(waiting[0], reported[0]), waiting[1], min(waiting[2], reported[2]))
                     self._reports[budget] = reported
 
     def _report(self, budget: Budget) -> bool:
@@ -402,8 +407,8 @@ class RedisBackend:
                     continue
                 now = time.monotonic()
                 oldest = {budget: items[0][1] for budget, items in self._pending.items()}
-                for budget, (_, answered) in self._reports.items():
-                    oldest[budget] = min(oldest.get(budget, answered), answered)
+                for budget, (_, _, since) in self._reports.items():
+                    oldest[budget] = min(oldest.get(budget, since), since)
                 due_at = min(oldest.values()) + self.settle_after_s
                 if self._down_since is not None:
                     due_at = max(due_at, self._retry_at)
