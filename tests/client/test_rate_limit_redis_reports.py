@@ -225,7 +225,8 @@ def _reported_to_redis(backend: RedisBackend) -> None:
 
 def _check_held_for_the_window(sbx: Sandbox, time_: SkewedTime) -> None:
     assert time_.sleeps["a"] == []
-    assert 59.5 <= sum(time_.sleeps["b"]) <= BINANCE_WINDOW_MS / 1000
+    # Redis asked it to wait until a window after the first answer (less the real time since: a few 100 ms at most)
+    assert 58.0 <= sum(time_.sleeps["b"]) <= BINANCE_WINDOW_MS / 1000
     assert sbx.rate_limited("binance") == 0 and not sbx.violations
     first, _, second = sbx.requests("binance")
     assert first.operation_id == second.operation_id == "query_max_borrow"
