@@ -22,7 +22,7 @@ from auth_plugins._clock import Clock, system_clock
 from auth_plugins._env import base_url_from_env
 from auth_plugins._gates import RequestGate
 from auth_plugins._profile import ExchangeProfile
-from auth_plugins._ratelimit import rate_limit_from_env, rate_limit_gates, rate_limit_secrets
+from auth_plugins._ratelimit import account_labels_from_env, rate_limit_from_env, rate_limit_gates, rate_limit_secrets
 from auth_plugins._redaction import Redactor, install_log_redaction
 from auth_plugins._retry import RetryPolicy
 from auth_plugins._secrets import MaskedKey, Unpicklable
@@ -124,14 +124,21 @@ def check_base_url(value: object, name: str = "base_url") -> str:
 
 
 def options_from_env(exchange: str, options: ClientOptions) -> ClientOptions:
-    """What every ``client_from_env`` adds to the caller's ``options``: ``base_url`` from ``<EXCHANGE>_BASE_URL``
-    and ``rate_limit`` from ``EXCHANGE_CLIENTS_RATE_LIMIT``, each only where that variable is set and the caller
-    passed none. :class:`ConfigurationError` names a malformed variable."""
+    """What every ``client_from_env`` adds to the caller's ``options``: ``base_url`` from ``<EXCHANGE>_BASE_URL``,
+    ``rate_limit`` from ``EXCHANGE_CLIENTS_RATE_LIMIT``, and ``rate_limit_account`` and
+    ``rate_limit_master_account`` from ``EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT`` and
+    ``EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT``, each only where that variable is set and the caller passed
+    none. :class:`ConfigurationError` names a malformed variable, never its value."""
     base_url, rate_limit = base_url_from_env(exchange), rate_limit_from_env()
+    account, master_account = account_labels_from_env()
     if base_url is not None and "base_url" not in options:
         options["base_url"] = base_url
     if rate_limit is not None and "rate_limit" not in options:
         options["rate_limit"] = rate_limit
+    if account is not None and "rate_limit_account" not in options:
+        options["rate_limit_account"] = account
+    if master_account is not None and "rate_limit_master_account" not in options:
+        options["rate_limit_master_account"] = master_account
     return options
 
 

@@ -61,13 +61,16 @@ __all__ = [
     "DEFAULT_LEAD",
     "DEFAULT_MARGIN",
     "DEFAULT_REGISTRY",
+    "RATE_LIMIT_ACCOUNT_ENV",
     "RATE_LIMIT_ENV",
+    "RATE_LIMIT_MASTER_ACCOUNT_ENV",
     "Charge",
     "RateLimitGate",
     "RateLimitOption",
     "RateLimitRegistry",
     "SlidingWindow",
     "budget_holder",
+    "account_labels_from_env",
     "check_account_label",
     "rate_limit_gate",
     "rate_limit_from_env",
@@ -78,6 +81,10 @@ __all__ = [
 
 RATE_LIMIT_ENV: Final = "EXCHANGE_CLIENTS_RATE_LIMIT"
 """The environment variable ``client_from_env`` reads ``rate_limit`` from: ``1``/``0``, or a Redis URL."""
+RATE_LIMIT_ACCOUNT_ENV: Final = "EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT"
+"""The environment variable ``client_from_env`` reads ``rate_limit_account`` from (an account label)."""
+RATE_LIMIT_MASTER_ACCOUNT_ENV: Final = "EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT"
+"""The environment variable ``client_from_env`` reads ``rate_limit_master_account`` from (a master account label)."""
 
 RateLimitOption: TypeAlias = "bool | str | RedisRateLimit"
 """What a factory's ``rate_limit`` accepts: on, off, a Redis URL, or :class:`RedisRateLimit` settings."""
@@ -544,6 +551,21 @@ def rate_limit_from_env(environ: Mapping[str, str] | None = None) -> RateLimitOp
     raise ConfigurationError(
         f"environment variable {RATE_LIMIT_ENV} must be 1, 0 or a redis://, rediss:// or unix:// URL"
     )
+
+
+def account_labels_from_env(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """For ``client_from_env``: the ``rate_limit_account`` and ``rate_limit_master_account`` labels that
+    :data:`RATE_LIMIT_ACCOUNT_ENV` and :data:`RATE_LIMIT_MASTER_ACCOUNT_ENV` give, each ``None`` when its variable
+    is unset or empty. A label the options would refuse (:func:`check_account_label`) raises
+    ``ConfigurationError`` naming the variable, never its value."""
+    env = os.environ if environ is None else environ
+    labels: list[str | None] = []
+    for name in (RATE_LIMIT_ACCOUNT_ENV, RATE_LIMIT_MASTER_ACCOUNT_ENV):
+        try:
+            labels.append(check_account_label(f"environment variable {name}", env.get(name) or None))
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+    return labels[0], labels[1]
 
 
 def rate_limit_secrets(rate_limit: object) -> tuple[str, ...]:

@@ -17,6 +17,8 @@ environment (what auth_plugins.<exchange>.client_from_env reads; values are neve
   OKX       OKX_API_KEY, OKX_API_SECRET and OKX_PASSPHRASE; OKX_DEMO=1 for demo trading
   all       <EXCHANGE>_BASE_URL: another host (a testnet, a proxy, the sandbox; default: production)
             EXCHANGE_CLIENTS_RATE_LIMIT: 1 (default), 0, or a Redis URL for a budget shared by processes
+            EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT, EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT: labels of the
+            (master) account the keys belong to, so that keys given one label share its budgets
             EXCHANGE_CLIENTS_WARN_UNDOCUMENTED: 0 silences the clients' once-per-field WARNING about
             undocumented fields in answers (check-live reports them itself)
   An exchange whose key variables are missing is skipped, with a line naming them.

@@ -24,6 +24,13 @@ pays one round trip per call, an idle one pays a second round trip in the backgr
 unreported for more than 50 ms plus a round trip while Redis answers. The other way, sending the release
 without waiting for its reply on the same connection, was not taken: redis-py has no such call, and pooled
 connections shared by threads would need their own reply bookkeeping.
+
+**The exchange's own count, shared.** A used-weight header (:meth:`RedisBackend.report`) travels the same way:
+noted without I/O, carried by the next acquire of its budget (or the background sender, close and exit), and
+applied by the script as "the budget counts at least this much until one window after the answer", so every
+process on the budget is held back by what the exchange reported to one of them. A budget keeps one report
+waiting: a newer one merges into it as the larger count until one window after the newer answer, which
+counts no less than either and at most the report's delay (50 ms while Redis answers) longer.
 """
 
 from __future__ import annotations
@@ -88,6 +95,9 @@ class _AsyncSide:
 
 Settled = list[tuple[str, float]]
 """A budget's unreported responses: member and ``time.monotonic()`` of its response, oldest first."""
+Reported = tuple[int, float, float]
+"""A budget's unreported used-weight report: the weight, ``time.monotonic()`` of the answer, and of the oldest
+answer merged into it (when it has waited since, for the background sender)."""
 
 
 class RedisBackend:
@@ -132,6 +142,7 @@ class RedisBackend:
         self._wakeup = threading.Condition(self._lock)
         self._pending: dict[Budget, Settled] = {}
         self._pending_count = 0
+        self._reports: dict[Budget, Reported] = {}
         self._sender: threading.Thread | None = None
         self._sender_parked = False
 
@@ -252,23 +263,50 @@ class RedisBackend:
             self._pending_count += 1
             if self._pending_count > MAX_PENDING:
                 self._keep(budget, [])  # drops the oldest
-            if self._sender is None:
-                self._start_sender()
-            elif self._sender_parked:
-                self._sender_parked = False
-                self._wakeup.notify()
+            self._wake_sender()
+
+    def report(self, budget: Budget, used: int) -> None:
+        """An answer that arrived now says the exchange counts ``used`` weight of ``budget`` (its used-weight
+        header): every process on the budget is to count at least that much (at most the limit) until one window
+        from now. No I/O and never raises, like :meth:`release`; it rides on the next acquire of ``budget``."""
+        now = time.monotonic()
+        with self._lock:
+            waiting = self._reports.get(budget)
+            # One report waits per budget: the larger count, until a window after the later answer.
+            self._reports[budget] = (
+                (min(used, budget.limit), now, now)
+                if waiting is None
+                else (max(waiting[0], min(used, budget.limit)), now, waiting[2])
+            )
+            self._wake_sender()
+
+    def _wake_sender(self) -> None:
+        """Start the background sender, or wake it if parked (under the lock)."""
+        if self._sender is None:
+            self._start_sender()
+        elif self._sender_parked:
+            self._sender_parked = False
+            self._wakeup.notify()
 
     @property
     def pending(self) -> int:
-        """How many responses wait to be reported."""
-        return self._pending_count
+        """How many responses and used-weight reports wait to be reported."""
+        return self._pending_count + len(self._reports)
+
+    def _carry(self, budget: Budget) -> tuple[Settled, Reported | None]:
+        """Take (under the lock) what the next call on ``budget`` carries: its oldest responses and its report."""
+        return self._take(budget), self._reports.pop(budget, None)
 
     @staticmethod
-    def _settlements(items: Settled) -> list[Any]:
-        """``items`` as the scripts take them: member, then how many ms ago its response arrived."""
+    def _settlements(items: Settled, reported: Reported | None = None) -> list[Any]:
+        """``items`` as the scripts take them: member, then how many ms ago its response arrived; then the
+        report, as ``#<used>:<token>`` and how many ms ago its answer arrived."""
         now = time.monotonic()
         # Rounded down: the request then counts a fraction of a millisecond longer, never shorter.
-        return [value for member, settled in items for value in (member, max(0, int((now - settled) * 1000)))]
+        values = [value for member, settled in items for value in (member, max(0, int((now - settled) * 1000)))]
+        if reported is not None:
+            values += (f"#{reported[0]}:{os.urandom(6).hex()}", max(0, int((now - reported[1]) * 1000)))
+        return values
 
     # --- sync ---------------------------------------------------------------------------------------------
 
@@ -281,28 +319,36 @@ class RedisBackend:
         if probe is None:
             raise Unavailable(self.settings.masked_url)
         carried: Settled = []
-        if self._pending:
+        reported: Reported | None = None
+        if self._pending or self._reports:
             with self._lock:
-                carried = self._take(budget)
+                carried, reported = self._carry(budget)
         try:
             wait_ms = self._acquire.run(
                 self._sync,
                 self._acquire.command(
-                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                    budget.keys,
+                    (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried, reported)),
                 ),
             )
         except RedisError as error:
-            self._put_back(budget, carried)
+            self._put_back(budget, carried, reported)
             self._failed(error, probe)
             raise Unavailable(self.settings.masked_url) from error
         if self._down_since is not None:
             self._succeeded(budget, carried)
         return int(wait_ms) / 1000
 
-    def _put_back(self, budget: Budget, carried: Settled) -> None:
-        if carried:
+    def _put_back(self, budget: Budget, carried: Settled, reported: Reported | None = None) -> None:
+        if carried or reported is not None:
             with self._lock:
-                self._keep(budget, carried, first=True)
+                if carried:
+                    self._keep(budget, carried, first=True)
+                if reported is not None:
+                    waiting = self._reports.get(budget)
+                    if waiting is not None:  # a newer one came meanwhile: merge, as report() does
+                        reported = (max(waiting[0], reported[0]), waiting[1], min(waiting[2], reported[2]))
+                    self._reports[budget] = reported
 
     def _report(self, budget: Budget) -> bool:
         """Send ``budget``'s responses not yet reported, one release round trip per :data:`MAX_CARRIED`, on the
@@ -312,13 +358,13 @@ class RedisBackend:
             if probe is None:
                 return False
             with self._lock:
-                carried = self._take(budget)
-            if not carried:
+                carried, reported = self._carry(budget)
+            if not carried and reported is None:
                 return True
             try:
-                self._release(keys=budget.keys, args=(budget.window_ms, *self._settlements(carried)))
+                self._release(keys=budget.keys, args=(budget.window_ms, *self._settlements(carried, reported)))
             except Exception as error:
-                self._put_back(budget, carried)
+                self._put_back(budget, carried, reported)
                 self._failed(error, probe)
                 return False
             if self._down_since is not None:
@@ -328,7 +374,7 @@ class RedisBackend:
         """Report every response not yet reported, now, from this thread; never raises. What remains when
         Redis cannot be reached stays queued."""
         with self._lock:
-            budgets = list(self._pending)
+            budgets = list(dict.fromkeys([*self._pending, *self._reports]))
         for budget in budgets:
             if not self._report(budget):
                 return
@@ -355,18 +401,21 @@ class RedisBackend:
             with self._lock:
                 if self._sender is not me:  # closed (or forked): another sender, if any, has taken over
                     return
-                if not self._pending:
+                if not self._pending and not self._reports:
                     self._sender_parked = True
                     wakeup.wait()
                     continue
                 now = time.monotonic()
-                due_at = min(items[0][1] for items in self._pending.values()) + self.settle_after_s
+                oldest = {budget: items[0][1] for budget, items in self._pending.items()}
+                for budget, (_, _, since) in self._reports.items():
+                    oldest[budget] = min(oldest.get(budget, since), since)
+                due_at = min(oldest.values()) + self.settle_after_s
                 if self._down_since is not None:
                     due_at = max(due_at, self._retry_at)
                 if now < due_at:
                     wakeup.wait(due_at - now)
                     continue
-                late = [b for b, items in self._pending.items() if items[0][1] + self.settle_after_s <= now]
+                late = [budget for budget, first in oldest.items() if first + self.settle_after_s <= now]
             for budget in late:
                 try:
                     if not self._report(budget):
@@ -408,24 +457,26 @@ class RedisBackend:
         if probe is None:
             raise Unavailable(self.settings.masked_url)
         carried: Settled = []
-        if self._pending:
+        reported: Reported | None = None
+        if self._pending or self._reports:
             with self._lock:
-                carried = self._take(budget)
+                carried, reported = self._carry(budget)
         try:
             side = await self._side()
             wait_ms = await self._acquire.arun(
                 side.client,
                 self._acquire.command(
-                    budget.keys, (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried))
+                    budget.keys,
+                    (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried, reported)),
                 ),
             )
         except RedisError as error:
-            self._put_back(budget, carried)
+            self._put_back(budget, carried, reported)
             self._failed(error, probe)
             raise Unavailable(self.settings.masked_url) from error
         except BaseException:
-            # Cancelled: whether it reached Redis is unknown, and settling twice is harmless.
-            self._put_back(budget, carried)
+            # Cancelled: whether it reached Redis is unknown, and settling (or reporting) twice is harmless.
+            self._put_back(budget, carried, reported)
             raise
         if self._down_since is not None:
             self._succeeded(budget, carried)

@@ -11,6 +11,7 @@ from typing import Any, Final
 import httpx
 
 from auth_plugins._ratelimit import (
+    _ANSWERED_EVENT,
     _MIN_MARGIN_S,
     _SETTLING_EVENTS,
     DEFAULT_MARGIN,
@@ -18,6 +19,7 @@ from auth_plugins._ratelimit import (
     _asyncio_sleep,
     budget_holder,
     check_account_label,
+    reported_weight,
 )
 from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, Unavailable, shared_backend
 from auth_plugins._ratelimit_redis._settings import RedisRateLimit, budget_keys, shared_fingerprint
@@ -54,13 +56,14 @@ def lease_ms(request: httpx.Request, window_ms: int, floor_s: float) -> int:
 
 
 class _Claim:
-    """One request's claim on a shared budget: the member that counts it in Redis, its weight and lease, and
-    whether its response has been reported yet. What both sides of the gate share; they only talk and wait."""
+    """One request's claim on a shared budget: the member that counts it in Redis, its weight and lease, the
+    budget's used-weight header (lower-case, or ``None``), and whether its response has been reported yet. What
+    both sides of the gate share; they only talk and wait."""
 
-    __slots__ = ("budget", "lease", "member", "settled", "weight")
+    __slots__ = ("budget", "header", "lease", "member", "settled", "weight")
 
-    def __init__(self, budget: Budget, weight: int, lease: int) -> None:
-        self.budget, self.weight, self.lease = budget, weight, lease
+    def __init__(self, budget: Budget, weight: int, lease: int, header: bytes | None = None) -> None:
+        self.budget, self.weight, self.lease, self.header = budget, weight, lease, header
         self.member = f"{weight}:{os.urandom(9).hex()}"
         self.settled = False
 
@@ -71,6 +74,15 @@ class _Claim:
             return False
         self.settled = True
         return True
+
+    def report(self, backend: RedisBackend, name: str, info: dict[str, Any]) -> None:
+        """The request settled at trace event ``name`` (``info``: its details): note its response, and the
+        exchange's own count of the budget if the answer reports one. No I/O: both ride on the next acquire."""
+        backend.release(self.budget, self.member)
+        if self.header is not None and name.endswith(_ANSWERED_EVENT):
+            used = reported_weight(self.header, info)
+            if used is not None:
+                backend.report(self.budget, used)
 
 
 class SharedRateLimitGate:
@@ -93,7 +105,9 @@ class SharedRateLimitGate:
     (``api-key`` limits, and ``account`` / ``master-account`` ones unless labelled), the ``account`` /
     ``master_account`` label (every process and key given it shares the budget), or, for ``ip`` limits,
     ``settings.ip_scope`` and the destination's scheme, host and port. The exchange's own count (a used-weight
-    header) is honoured by the in-process budget underneath. When Redis fails, ``settings.on_error``
+    header) is honoured by the shared budget, so that every process on it is held back by what the exchange
+    reported to one (riding on the next acquire, like the response's settlement), and by the in-process budget
+    underneath. When Redis fails, ``settings.on_error``
     decides: ``"local"`` goes on with the in-process budget alone, ``"raise"`` refuses the request with
     :class:`~auth_plugins.errors.SharedBudgetError` before anything is sent. ``backend`` (default: the
     process's shared one for the URL), ``local``, ``sleep`` and ``asleep`` are injectable for tests.
@@ -177,7 +191,13 @@ class SharedRateLimitGate:
         if found is None:
             return None
         budget, weight = found
-        return _Claim(budget, weight, lease_ms(request, budget.window_ms, self._settings.lease_s))
+        header = operation.rate_limit.used_weight_header
+        return _Claim(
+            budget,
+            weight,
+            lease_ms(request, budget.window_ms, self._settings.lease_s),
+            header.lower().encode("ascii") if header else None,
+        )
 
     def _unreachable(self, operation: Any, failure: Unavailable) -> None:
         """Redis failed: refuse the request when ``on_error="raise"``, else return (the local budget goes on)."""
@@ -202,7 +222,7 @@ class SharedRateLimitGate:
 
         def trace(name: str, info: dict[str, Any]) -> None:
             if claim.settles(name):
-                backend.release(claim.budget, claim.member)  # no I/O: it rides on the next acquire
+                claim.report(backend, name, info)  # no I/O: it rides on the next acquire
             if previous is not None:
                 previous(name, info)
 
@@ -225,7 +245,7 @@ class SharedRateLimitGate:
 
         async def trace(name: str, info: dict[str, Any]) -> None:
             if claim.settles(name):
-                backend.release(claim.budget, claim.member)  # no I/O: it rides on the next acquire
+                claim.report(backend, name, info)  # no I/O: it rides on the next acquire
             if previous is not None:
                 await previous(name, info)
 

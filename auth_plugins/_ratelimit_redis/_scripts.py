@@ -13,6 +13,12 @@ process's monotonic clock) its response arrived. The script re-scores each at Re
 so a settlement that arrives late still ends its request's count where the counting rule says. They ride on
 the process's next :data:`ACQUIRE` of the same budget (applied before it counts anything), or, when no
 acquire comes soon, go alone in a :data:`RELEASE`.
+
+The exchange's own count (a used-weight header) travels the same way, as a pair ``"#<used>:<token>"`` and how
+many milliseconds ago the answer arrived: from then until one window after that answer, the budget counts at
+least ``used``. Whatever the set holds short of it (after pruning, so that only what counts is compared) is
+added as one entry of the missing weight, scored one window after the answer, as the in-process
+:meth:`~auth_plugins._ratelimit.SlidingWindow.observe` does.
 """
 
 from __future__ import annotations
@@ -66,14 +72,35 @@ local function prune(used)
   return math.max(used, 0)
 end
 
+-- The exchange reported `reported` weight of this budget spent (a used-weight header) one window before
+-- `leaves`: until then the budget counts at least that much. What the set holds short of it is added as one
+-- entry of the missing weight counting until `leaves` (the exchange does not say when it was spent), named
+-- after the report's token `tag`, so that a retried call adds it once. Returns the weight held.
+local function report(used, reported, leaves, tag)
+  if leaves <= now then
+    return used
+  end
+  used = prune(used)  -- only what counts now may be compared with the exchange's count
+  local missing = reported - used
+  if missing > 0 and redis.call('ZADD', zset, leaves, missing .. ':used:' .. tag) == 1 then
+    used = used + missing
+    top = math.max(top, leaves)
+  end
+  return used
+end
+
 -- ARGV[first], ARGV[first + 1], ...: pairs of a member and how many ms ago its response arrived. Each member
 -- counts until that moment plus one window; one the set no longer holds (its lease ran out, or Redis lost
--- it) is counted again; one whose window has passed too stops counting. Returns the weight held.
+-- it) is counted again; one whose window has passed too stops counting. A member `#<used>:<token>` is instead
+-- the exchange's own count in that response (see report). Returns the weight held.
 local function settle(used, window, first)
   for i = first, #ARGV, 2 do
     local member = ARGV[i]
     local leaves = now - tonumber(ARGV[i + 1]) + window
-    if leaves > now then
+    local reported, tag = string.match(member, '^#(%d+):(%w+)$')
+    if reported then
+      used = report(used, tonumber(reported), leaves, tag)
+    elseif leaves > now then
       if redis.call('ZADD', zset, leaves, member) == 1 then
         used = used + weight_of(member)
       end

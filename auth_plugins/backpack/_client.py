@@ -47,8 +47,10 @@ def make_client(
 def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` with the secret from ``BACKPACK_API_SECRET`` (and, if set, ``BACKPACK_API_KEY`` as the
     check). ``base_url`` comes from ``BACKPACK_BASE_URL`` when that is set and none is passed, and ``rate_limit``
-    from ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError`
-    names a missing or malformed variable, never its value."""
+    from ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL), ``rate_limit_account`` and
+    ``rate_limit_master_account`` from ``EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT`` and
+    ``EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT``. :class:`~auth_plugins.ConfigurationError` names a missing or
+    malformed variable, never its value."""
     secret = Secret(require("BACKPACK_API_SECRET", decode_ed25519_seed_b64))
     options = options_from_env("backpack", options)
     return make_client(api_secret=secret, api_key=optional("BACKPACK_API_KEY"), **options)

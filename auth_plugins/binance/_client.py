@@ -57,8 +57,10 @@ def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` from ``BINANCE_API_KEY`` and one of ``BINANCE_API_SECRET`` (HMAC) or
     ``BINANCE_PRIVATE_KEY_FILE`` (path to an Ed25519 PEM); both at once is refused as ambiguous. ``base_url`` comes
     from ``BINANCE_BASE_URL`` when that is set and none is passed, and ``rate_limit`` from
-    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError` names a
-    missing or malformed variable, never its value."""
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL), ``rate_limit_account`` and
+    ``rate_limit_master_account`` from ``EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT`` and
+    ``EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT``. :class:`~auth_plugins.ConfigurationError` names a missing or
+    malformed variable, never its value."""
     api_key = require("BINANCE_API_KEY")
     secret, key_file = optional("BINANCE_API_SECRET"), optional("BINANCE_PRIVATE_KEY_FILE")
     if secret is None and key_file is None:

@@ -43,8 +43,10 @@ def make_client(
 def client_from_env(**options: Unpack[ClientOptions]) -> AuthenticatedClient:
     """:func:`make_client` from ``OKX_API_KEY``, ``OKX_API_SECRET``, ``OKX_PASSPHRASE`` and ``OKX_DEMO`` (0/1).
     ``base_url`` comes from ``OKX_BASE_URL`` when that is set and none is passed, and ``rate_limit`` from
-    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL). :class:`~auth_plugins.ConfigurationError` names a
-    missing or malformed variable, never its value."""
+    ``EXCHANGE_CLIENTS_RATE_LIMIT`` (``1``, ``0`` or a Redis URL), ``rate_limit_account`` and
+    ``rate_limit_master_account`` from ``EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT`` and
+    ``EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT``. :class:`~auth_plugins.ConfigurationError` names a missing or
+    malformed variable, never its value."""
     credentials = {
         "api_key": require("OKX_API_KEY"),
         "api_secret": Secret(require("OKX_API_SECRET")),

@@ -181,12 +181,15 @@ def test_usage_errors_and_no_configured_exchange_exit_2(
     assert _all_requests(sbx) == []
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"), [("OKX_DEMO", "maybe-live"), ("EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT", "desk of {alice}")]
+)
 def test_a_malformed_variable_exits_2_naming_it_and_not_its_value(
-    installed: InstalledDistribution, tmp_path: Path, sbx: Sandbox
+    installed: InstalledDistribution, tmp_path: Path, sbx: Sandbox, variable: str, value: str
 ) -> None:
-    result = _run(installed, tmp_path, "max-borrow", "BTC", env=_env(sbx, OKX_DEMO="maybe-live"))
+    result = _run(installed, tmp_path, "max-borrow", "BTC", env=_env(sbx, **{variable: value}))
     assert (result.returncode, result.stdout) == (2, "")
-    assert "OKX_DEMO" in result.stderr and "maybe-live" not in result.stderr
+    assert variable in result.stderr and value not in result.stderr
     assert _all_requests(sbx) == []
 
 

@@ -11,7 +11,14 @@ import pytest
 from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RATE_LIMIT_ENV, ConfigurationError, RedisRateLimit, okx
-from auth_plugins._ratelimit import RateLimitGate, rate_limit_from_env, rate_limit_gates
+from auth_plugins._ratelimit import (
+    RATE_LIMIT_ACCOUNT_ENV,
+    RATE_LIMIT_MASTER_ACCOUNT_ENV,
+    RateLimitGate,
+    account_labels_from_env,
+    rate_limit_from_env,
+    rate_limit_gates,
+)
 from auth_plugins._ratelimit_redis import budget_keys, mask_url, shared_fingerprint
 from auth_plugins._ratelimit_redis._backend import close_shared_backends
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate, effective_window_ms, lease_ms
@@ -214,3 +221,55 @@ def test_account_budgets_are_per_key_unless_labelled_then_every_key_with_the_lab
 def test_a_bad_account_label_is_refused_when_the_client_is_built(label: str) -> None:
     with pytest.raises(ConfigurationError, match="rate_limit_account must be 1-200"):
         okx.make_client(api_key="k", api_secret="s", passphrase="p", rate_limit_account=label)
+
+
+def _okx_env(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    monkeypatch.setenv("OKX_API_KEY", key)
+    monkeypatch.setenv("OKX_API_SECRET", OKX_CREDENTIALS.api_secret)
+    monkeypatch.setenv("OKX_PASSPHRASE", OKX_CREDENTIALS.passphrase)
+    monkeypatch.setenv("OKX_BASE_URL", "http://127.0.0.1:9")
+
+
+def test_the_environment_variables_label_the_account_for_client_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert RATE_LIMIT_ACCOUNT_ENV == "EXCHANGE_CLIENTS_RATE_LIMIT_ACCOUNT"
+    assert RATE_LIMIT_MASTER_ACCOUNT_ENV == "EXCHANGE_CLIENTS_RATE_LIMIT_MASTER_ACCOUNT"
+    assert account_labels_from_env({}) == (None, None)
+    assert account_labels_from_env({RATE_LIMIT_ACCOUNT_ENV: "", RATE_LIMIT_MASTER_ACCOUNT_ENV: ""}) == (None, None)
+    labels = {RATE_LIMIT_ACCOUNT_ENV: "sub-a", RATE_LIMIT_MASTER_ACCOUNT_ENV: "main"}
+    assert account_labels_from_env(labels) == ("sub-a", "main")
+    request = httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan")
+    master = MAX_LOAN._replace(rate_limit=MAX_LOAN.rate_limit._replace(keyed_on="master-account"))  # type: ignore[union-attr]
+
+    def budget(operation: Any, **options: Any) -> Any:
+        with okx.client_from_env(**options) as client:
+            (gate,) = _limiters(client)
+            return gate.budget_key(operation, request)
+
+    _okx_env(monkeypatch, "key-a")
+    unlabelled = budget(MAX_LOAN)
+    monkeypatch.setenv(RATE_LIMIT_ACCOUNT_ENV, "desk-1")
+    labelled = budget(MAX_LOAN)
+    assert labelled != unlabelled and labelled[2:4] == ("account", "desk-1")
+    _okx_env(monkeypatch, "key-b")
+    assert budget(MAX_LOAN) == labelled  # another key, the same label: one account budget
+    assert budget(MAX_LOAN, rate_limit_account="desk-2")[2:4] == ("account", "desk-2")  # what the caller passes wins
+    assert budget(master)[2:4] == ("master-account", "desk-1")  # no master label: the account is its own master
+    monkeypatch.setenv(RATE_LIMIT_MASTER_ACCOUNT_ENV, "main")
+    assert budget(master)[2:4] == ("master-account", "main")
+    assert budget(MAX_LOAN) == labelled
+
+
+@pytest.mark.parametrize("name", [RATE_LIMIT_ACCOUNT_ENV, RATE_LIMIT_MASTER_ACCOUNT_ENV])
+@pytest.mark.parametrize("value", ["has space", "{brace}", "x" * 201, " "])
+def test_a_bad_label_in_the_environment_is_refused_naming_the_variable_not_its_value(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        account_labels_from_env({name: value})
+    assert str(refused.value).startswith(f"environment variable {name} must be 1-200")
+    _okx_env(monkeypatch, KEY)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as refused:
+        okx.client_from_env()
+    message = str(refused.value)
+    assert name in message and (value.strip() == "" or value not in message)
