@@ -35,6 +35,7 @@ PUBLIC: Final[dict[str, frozenset[str]]] = {
     "auth_plugins.binance": _names("BinanceAuth client_from_env make_client"),
     "auth_plugins.okx": _names("OkxAuth client_from_env make_client"),
     "auth_plugins.capacity": _names("Capacity amax_borrow amax_withdrawal max_borrow max_withdrawal"),
+    "auth_plugins.telemetry": _names("ExchangeClientsInstrumentor"),
     "auth_plugins.sandbox": _names(
         """
         BACKPACK_CREDENTIALS BINANCE_CREDENTIALS EXCHANGES OKX_CREDENTIALS BackpackCredentials BinanceCredentials
