@@ -8,7 +8,7 @@ their calls. Importing this module needs ``opentelemetry-api``; ``import auth_pl
 try:
     import opentelemetry.metrics
     import opentelemetry.trace  # noqa: F401
-except ImportError as missing:  # pragma: no cover - exercised without the extra
+except ImportError as missing:
     raise ImportError(
         "auth_plugins.telemetry needs opentelemetry-api: pip install 'exchange-clients[otel]'"
     ) from missing

@@ -211,13 +211,13 @@ def test_a_rate_limited_wait_is_measured(sbx: Sandbox, otel: Exported, mode: str
         asyncio.run(run())
     spans = otel.spans()
     waits = [_attrs(span)[WAIT] for span in spans]
-    assert waits[:5] == [0.0] * 5
-    assert 0.1 < waits[5] < 1.0, waits
+    # The first five pass at once (0.0, or a millisecond or two when the machine is busy); the sixth waits.
+    assert all(wait < 0.05 for wait in waits[:5]) and 0.1 < waits[5] < 1.0, waits
     assert [span.name for span in spans] == ["POST /api/v5/finance/flexible-loan/max-loan"] * 6
     (attempt,) = _attempts(spans[5])
     assert attempt[WAIT] == waits[5]
     (held,) = otel.points("exchange_clients.rate_limit.wait.duration")
-    assert held.count == 1 and held.sum == pytest.approx(waits[5])
+    assert held.count == sum(1 for wait in waits if wait > 0) and held.sum == pytest.approx(sum(waits))
     assert dict(held.attributes)[OPERATION_ID] == "max_loan_amount"
 
 
@@ -306,3 +306,19 @@ def test_import_auth_plugins_and_a_call_never_import_opentelemetry(sbx: Sandbox)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_without_the_extra_the_import_error_names_it() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['opentelemetry'] = None  # as if the otel extra were not installed\n"
+        "try:\n"
+        "    import auth_plugins.telemetry\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "auth_plugins.telemetry needs opentelemetry-api: pip install 'exchange-clients[otel]'"
+    )
