@@ -227,7 +227,12 @@ class _Call:
             self.resynced = True
             telemetry.resyncs.add(1, points)
         if span.is_recording():
-            event = {**points, n.ATTEMPT: self.attempts, n.ATTEMPT_DURATION: duration, n.RATE_LIMIT_WAIT: wait}
+            # The call's own attributes are on the span already: the event holds what is the attempt's.
+            event: Attributes = {n.ATTEMPT: self.attempts, n.ATTEMPT_DURATION: duration, n.RATE_LIMIT_WAIT: wait}
+            if status is not None:
+                event[n.HTTP_RESPONSE_STATUS_CODE] = status
+            if error is not None:
+                event[n.ERROR_TYPE] = points[n.ERROR_TYPE]
             if isinstance(then, Sleep):
                 event[n.RETRY_DELAY] = then.seconds
             elif isinstance(then, Resync):
