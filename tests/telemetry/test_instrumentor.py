@@ -221,6 +221,45 @@ def test_a_rate_limited_wait_is_measured(sbx: Sandbox, otel: Exported, mode: str
     assert dict(held.attributes)[OPERATION_ID] == "max_loan_amount"
 
 
+class _HoldAtTheWire:
+    """A gate that, like the rate limiter, holds the request just before its first byte is written (in httpcore's
+    ``trace`` hook), for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def before_send(self, operation: Any, request: Any) -> None:
+        def trace(name: str, info: dict[str, Any]) -> None:
+            if name.endswith("send_request_headers.started"):
+                time.sleep(self.seconds)
+
+        request.extensions["trace"] = trace
+
+    async def abefore_send(self, operation: Any, request: Any) -> None:
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            if name.endswith("send_request_headers.started"):
+                await asyncio.sleep(self.seconds)
+
+        request.extensions["trace"] = trace
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_wait_just_before_the_request_is_written_counts_as_the_limiters(
+    sbx: Sandbox, otel: Exported, mode: str
+) -> None:
+    assert OKX.invoke(sbx, mode, gates=[_HoldAtTheWire(0.1)]).status_code == 200
+    span = otel.span()
+    assert 0.1 <= _attrs(span)[WAIT] < 1.0
+    (attempt,) = _attempts(span)
+    assert attempt[WAIT] == _attrs(span)[WAIT]
+    assert attempt["exchange_clients.attempt.duration"] < span_seconds(span) - 0.1
+
+
+def span_seconds(span: ReadableSpan) -> float:
+    assert span.end_time is not None and span.start_time is not None
+    return (span.end_time - span.start_time) / 1e9
+
+
 def call_async(client: Any, module: Any, arguments: dict[str, Any]) -> Awaitable[Any]:
     function: Callable[..., Awaitable[Any]] = module.asyncio_detailed
     return function(client=client, **arguments)
