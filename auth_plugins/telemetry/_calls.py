@@ -121,11 +121,11 @@ class _Call:
     __slots__ = (
         "_attempt",
         "_mark",
-        "gate_wait",
         "_token",
         "attempts",
         "base",
         "error",
+        "gate_wait",
         "offset_ms",
         "resynced",
         "span",
@@ -135,7 +135,9 @@ class _Call:
         "wait_s",
     )
 
-    def __init__(self, telemetry: Telemetry, pipeline: Pipeline, operation: OperationInfo, request: httpx.Request):
+    def __init__(
+        self, telemetry: Telemetry, pipeline: Pipeline, operation: OperationInfo, request: httpx.Request
+    ) -> None:
         url = request.url
         self.telemetry = telemetry
         self.base: Attributes = {
