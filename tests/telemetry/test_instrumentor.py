@@ -193,9 +193,10 @@ def _scaled_gate(scale: float) -> RateLimitGate:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_rate_limited_wait_is_measured(sbx: Sandbox, otel: Exported, mode: str) -> None:
-    # max_loan_amount: 5 per 2 s. Time runs 10 times faster for the limiter: the sixth call waits about 0.2 s.
+    # max_loan_amount: 5 per 2 s. Time runs 4 times faster for the limiter: the sixth call waits until half a second
+    # after the first one's answer, less the time the five calls took (milliseconds, or tenths on a busy machine).
     operation = "max_loan_amount"
-    client = OKX.client(sbx, gates=[_scaled_gate(10.0)])
+    client = OKX.client(sbx, gates=[_scaled_gate(4.0)])
     module, arguments = OKX.module(operation), sample("okx", operation)
     if mode == "sync":
         with client:
@@ -211,8 +212,8 @@ def test_a_rate_limited_wait_is_measured(sbx: Sandbox, otel: Exported, mode: str
         asyncio.run(run())
     spans = otel.spans()
     waits = [_attrs(span)[WAIT] for span in spans]
-    # The first five pass at once (0.0, or a millisecond or two when the machine is busy); the sixth waits.
-    assert all(wait < 0.05 for wait in waits[:5]) and 0.1 < waits[5] < 1.0, waits
+    # The first five pass at once (0.0, or a few milliseconds when the machine is busy); the sixth waits.
+    assert all(wait < 0.1 for wait in waits[:5]) and 0.1 < waits[5] < 1.0, waits
     assert [span.name for span in spans] == ["POST /api/v5/finance/flexible-loan/max-loan"] * 6
     (attempt,) = _attempts(spans[5])
     assert attempt[WAIT] == waits[5]
