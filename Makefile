@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv generate check lint typecheck test demo bench check-docs clean
+.PHONY: help venv generate check lint typecheck test test-matrix demo bench check-docs clean
 
 help:
 	@echo "make demo       every endpoint once on the built-in sandbox exchange, then every venue's borrowing capacity"
-	@echo "make test       everything CI checks: drift, ruff, mypy --strict, pytest"
+	@echo "make test       drift, ruff, mypy --strict, pytest (CI also runs make test-matrix)"
+	@echo "make test-matrix   pytest on every other Python pyproject.toml claims, each in its .venv-3.X"
 	@echo "make generate   bundle specs/ and regenerate generated/ (then commit both)"
 	@echo "make check      drift check, ruff and mypy --strict, without the tests"
 	@echo "make bench      benchmarks, as ratios against a floor measured in the same run"
@@ -36,6 +37,11 @@ check: $(STAMP)
 test: check
 	$(BIN)/pytest
 
+# The suite on the other interpreters the classifiers claim (scripts/matrix.py: how each is found, or skipped);
+# PYTEST_ARGS picks a subset, e.g. PYTEST_ARGS=tests/telemetry.
+test-matrix: $(STAMP)
+	$(BIN)/python -m scripts.matrix $(PYTEST_ARGS)
+
 # Default: the shared doc pages when present, else the snapshot the specs were last checked against.
 DOCS ?= $(if $(wildcard ../shared/exchange-docs),../shared/exchange-docs,tests/fixtures/exchange-docs)
 
@@ -61,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV)-3.* build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -11,7 +11,8 @@ Factory-made clients raise the typed errors of :mod:`auth_plugins.errors` for ev
 every body by a size cap, retry what is transient (:class:`RetryPolicy`), re-sync their clock on a timestamp
 error (or on demand with :func:`resync_clock` / :func:`aresync_clock`), keep to the documented rate limits (per
 process, or shared by every process and host on one Redis: ``rate_limit="redis://..."``, :class:`RedisRateLimit`,
-:data:`RATE_LIMIT_ENV`), and keep secrets out of logs (:class:`RedactingFilter`).
+:data:`RATE_LIMIT_ENV`), keep secrets out of logs (:class:`RedactingFilter`), and export OpenTelemetry traces and
+metrics when ``auth_plugins.telemetry.ExchangeClientsInstrumentor`` is on (the ``otel`` extra).
 """
 
 from typing import TYPE_CHECKING, Any

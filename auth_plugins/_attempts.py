@@ -112,14 +112,17 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class Sleep:
-    """Wait ``seconds`` before the next attempt."""
+    """Wait ``seconds`` before the next attempt; ``after`` is the error the last attempt ended with."""
 
     seconds: float
+    after: ExchangeError | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Resync:
-    """Re-sync the clock; answer the new offset (ms) or a :class:`Failed`."""
+    """Re-sync the clock after ``after`` (a timestamp error); answer the new offset (ms) or a :class:`Failed`."""
+
+    after: ExchangeError | None = None
 
 
 Step = Gate | Send | Sleep | Resync
@@ -186,7 +189,7 @@ def attempts(
         if isinstance(error, TimestampError) and not resynced and not server_time:
             resynced = True
             logger.info("%s failed (%s); re-syncing the clock and retrying once", error.operation, _summary(error))
-            resync = yield Resync()
+            resync = yield Resync(error)
             if isinstance(resync, Failed):
                 raise error from resync.error
         else:
@@ -201,7 +204,7 @@ def attempts(
                 pipeline.retry.max_retries,
                 delay,
             )
-            yield Sleep(delay)
+            yield Sleep(delay, error)
             retries += 1
         attempt = snapshot.fresh()
 

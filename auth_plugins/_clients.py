@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import httpx
 
+from auth_plugins import _observer
 from auth_plugins._attempts import (
     Exchange,
     Failed,
@@ -123,15 +124,19 @@ class _Run:
     """One call through the attempt loop, as both drivers run it: its operation (looked up before anything else:
     an unknown route is refused unsent), this client's redactor active for the call, and the loop itself.
     :meth:`advance` hands the loop an outcome and returns its next step, or the :class:`Exchange` it ended with;
-    :meth:`close` ends the loop and the redactor's turn, whatever happened."""
+    :meth:`close` ends the loop and the redactor's turn, whatever happened. When telemetry is on
+    (:mod:`auth_plugins._observer`), the loop runs inside the observer's, which yields the same steps."""
 
     __slots__ = ("_token", "loop", "operation", "pipeline")
 
-    def __init__(self, pipeline: Pipeline, request: httpx.Request) -> None:
+    def __init__(self, pipeline: Pipeline, request: httpx.Request, asynchronous: bool = False) -> None:
         self.pipeline = pipeline
         self.operation = lookup(pipeline.profile.routes, request, pipeline.profile.name)
         self._token = activate(pipeline.redactor)
         self.loop = attempts(pipeline, self.operation, request)
+        observer = _observer.current
+        if observer is not None:
+            self.pipeline, self.loop = observer(pipeline, self.operation, request, self.loop, asynchronous)
 
     def advance(self, outcome: Any) -> Step | Exchange:
         try:
@@ -270,7 +275,7 @@ class AsyncPipelineClient(Unpicklable, httpx.AsyncClient):
     async def _call(self, request: httpx.Request) -> Exchange:
         import asyncio  # here, not at the top: ~15 ms of import that sync-only users should not pay
 
-        run = _Run(self.pipeline, request)
+        run = _Run(self.pipeline, request, asynchronous=True)
         try:
             step = run.advance(None)
             while type(step) is not Exchange:

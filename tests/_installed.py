@@ -1,10 +1,12 @@
-"""The distribution as users get it: the wheel, built once, installed with the ``sandbox`` extra into one venv.
+"""The distribution as users get it: the wheel, built once, installed with its ``sandbox`` and ``otel`` extras (and
+the OpenTelemetry SDK a user of ``otel`` adds) into one venv.
 
 ``install_distribution(directory)`` builds the wheel from a clean copy of the sources (so stale files in a
-local ``build/`` cannot slip in), creates a virtual environment and runs
-``pip install '<wheel>[sandbox]' pytest==<ours>`` from the package index. The ``installed`` session fixture in
-tests/conftest.py calls it once per run; every test that needs the installed distribution (the user-style
-contract test, a console script) shares that one venv through :class:`InstalledDistribution`.
+local ``build/`` cannot slip in), creates a virtual environment and runs ``pip install
+'<wheel>[sandbox,otel]' opentelemetry-sdk==<ours> pytest==<ours>`` from the package index. The ``installed``
+session fixture in tests/conftest.py calls it once per run; every test that needs the installed distribution
+(the user-style contract test, a console script, the telemetry example) shares that one venv through
+:class:`InstalledDistribution`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ _INSTALL_TIMEOUT_S: Final = 600
 
 @dataclass(frozen=True)
 class InstalledDistribution:
-    """A venv holding the built wheel with its ``sandbox`` extra and pytest, outside the repository.
+    """A venv holding the built wheel with its ``sandbox`` and ``otel`` extras, the OpenTelemetry SDK and pytest,
+    outside the repository.
 
     ``wheel`` is the built file, ``venv`` the environment's directory.
     """
@@ -83,7 +86,8 @@ def _checked(argv: list[str], cwd: Path, timeout: float) -> None:
 
 
 def install_distribution(directory: Path) -> InstalledDistribution:
-    """Build the wheel in ``directory`` and install it with the ``sandbox`` extra and pytest into a new venv there.
+    """Build the wheel in ``directory`` and install it with the ``sandbox`` and ``otel`` extras, the OpenTelemetry
+    SDK and pytest into a new venv there.
 
     Needs the package index (PyPI) for the dependencies; ``RuntimeError`` with pip's output if a step fails.
     """
@@ -103,7 +107,7 @@ def install_distribution(directory: Path) -> InstalledDistribution:
     (wheel,) = dist.glob("exchange_clients-*.whl")
     venv = directory / "venv"
     _checked([sys.executable, "-m", "venv", str(venv)], directory, _INSTALL_TIMEOUT_S)
-    pytest_pin = f"pytest=={importlib.metadata.version('pytest')}"
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in ("pytest", "opentelemetry-sdk")]
     install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    _checked([*install, f"{wheel}[sandbox]", pytest_pin], directory, _INSTALL_TIMEOUT_S)
+    _checked([*install, f"{wheel}[sandbox,otel]", *pins], directory, _INSTALL_TIMEOUT_S)
     return InstalledDistribution(wheel=wheel, venv=venv)

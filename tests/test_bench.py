@@ -19,6 +19,7 @@ from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_
 from scripts.bench._cases import CASES, FANOUT_CASES
 from scripts.bench._server import ServerProcess
 from scripts.bench._stats import linear_fit, percentile
+from scripts.bench._telemetry import TELEMETRY_CASES
 from tests._specs import REPO, all_operations, resolve
 
 
@@ -91,6 +92,11 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
             # Counted by Redis: one round trip per call (2.0 if each release went alone again).
             assert 1.0 <= shared[mode]["round_trips_per_call"] < 1.5
         assert "round trips" in run.stdout and shared["server_us_per_script_call"]["ours"] > 0
+    telemetry = results["telemetry"]
+    assert set(telemetry) == set(TELEMETRY_CASES) and "OpenTelemetry instrumentation" in run.stdout
+    for row in telemetry.values():
+        assert all(row["wall_us"][side]["median"] > 0 for side in ("off", "noop", "sdk"))
+        assert row["noop_ratio"] > 0 and row["sdk_ratio"] > 0 and row["sdk_cpu_ratio"] > 0
     assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
     assert "Per call" in run.stdout and "Targets" in run.stdout
 

@@ -37,6 +37,7 @@ PUBLIC: Final[dict[str, frozenset[str]]] = {
     "auth_plugins.capacity": _names(
         "NO_FLEXIBLE_LOAN_ORDER Capacity amax_borrow amax_withdrawal max_borrow max_withdrawal"
     ),
+    "auth_plugins.telemetry": _names("ExchangeClientsInstrumentor"),
     "auth_plugins.sandbox": _names(
         """
         BACKPACK_CREDENTIALS BINANCE_CREDENTIALS EXCHANGES OKX_CREDENTIALS BackpackCredentials BinanceCredentials

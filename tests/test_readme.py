@@ -44,6 +44,8 @@ RUN_BY: Final = {
     ("Rate limits", 0): "test_python_blocks_run_against_the_sandbox",
     ("Rate limits", 1): "test_python_blocks_run_against_the_sandbox",
     ("Rate limits", 2): "test_python_blocks_run_against_the_sandbox",
+    ("Telemetry", 0): "test_the_telemetry_example_runs_from_the_installed_distribution_with_the_extra",
+    ("Telemetry", 1): "test_the_telemetry_example_runs_from_the_installed_distribution_with_the_extra",
     ("Testing your code against the sandbox", 0): "test_the_sandbox_example_is_the_installed_user_test",
     ("Checking the live API against the specs", 0): "tests/capacity/test_check_live.py",
     ("Checking the live API against the specs", 1): "tests/capacity/test_check_live.py",
@@ -170,6 +172,20 @@ def test_the_command_examples_run_from_the_installed_distribution(
         assert result.stdout.strip(), command
 
 
+def test_the_telemetry_example_runs_from_the_installed_distribution_with_the_extra(
+    installed: InstalledDistribution, sbx: Sandbox, tmp_path: Path
+) -> None:
+    code, output = block("Telemetry", 0), block("Telemetry", 1)
+    assert (code.lang, output.lang) == ("python", "text")
+    (tmp_path / "telemetry.py").write_text(code.text, encoding="utf-8")
+    env = client_env({exchange: sbx.base_url(exchange) for exchange in EXCHANGES})
+    result = installed.run(installed.python, "-W", "error", "telemetry.py", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == output.text
+    (record,) = sbx.requests("okx")
+    assert record.auth == "ok" and record.verdict == "ok"
+
+
 def test_the_validation_message_is_the_one_raised(sbx: Sandbox) -> None:
     with FACTS["okx"].client(sbx) as client, pytest.raises(InvalidParameterError) as caught:
         get_max_loan.sync(client=client, mgn_mode="cross", inst_id="A-B,C-D,E-F,G-H,I-J,K-L")
@@ -180,6 +196,6 @@ def test_the_architecture_names_what_is_there() -> None:
     # Every path-like word of the tree (a file or folder name) exists in the repository.
     text = block("Architecture", 0).text
     names = {word.rstrip("/,:;") for word in text.split() if word.endswith(("/", ".py", ".py,"))}
-    everything = {p.name for p in REPO.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts}
+    everything = {p.name for p in REPO.rglob("*") if not any(part.startswith((".venv", ".git")) for part in p.parts)}
     missing = sorted(n for n in names if n and "<" not in n and n.split("/")[-1] not in everything)
     assert missing == []

@@ -513,7 +513,8 @@ def _check_connection_arguments(client: Any, settings: RedisRateLimit) -> None:
     try:
         pool.connection_class(**pool.connection_kwargs)
     except TypeError as error:
-        name = str(error).rpartition("argument ")[2].strip("' ")
+        # "... unexpected keyword argument 'x'", to which Python 3.13 adds ". Did you mean 'y'?"
+        name = str(error).rpartition("argument ")[2].partition("'")[2].partition("'")[0] or str(error)
         raise ValueError(
             f"rate_limit URL {settings.masked_url}: redis-py does not know the query parameter {name!r}"
         ) from None

@@ -1,8 +1,8 @@
 """``python -m scripts.bench``: run every benchmark, print the table, write the JSON (``make bench``).
 
-Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis`` (default: all). Every run first
-verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every section to seconds (for
-the test that keeps this from rotting; its figures mean nothing).
+Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis``, ``telemetry`` (default:
+all). Every run first verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every section
+to seconds (for the test that keeps this from rotting; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from ._redis import run_redis
 from ._report import render, targets, write_json
 from ._server import SERVER_KINDS, ServerProcess
 from ._signing import SCHEMES, run_signing
+from ._telemetry import run_telemetry
 from ._verify import Verified, verify_cases
 
 __all__ = ["Parameters", "main"]
 
-SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation", "redis")
+SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation", "redis", "telemetry")
 DEFAULT_JSON: Final = REPO / "build" / "bench.json"
 
 
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     items = [{"case": asdict(v.case), "floor": v.floor.to_json()} for v in verified]
     floors = {v.case.key: v.floor.to_json() for v in verified}
 
-    if "percall" in sections or "fanout" in sections:
+    if {"percall", "fanout", "telemetry"} & set(sections):
         with ServerProcess(args.server, cpu=server_cpu) as server:
             if "percall" in sections:
                 clock.step("per_call")
@@ -301,6 +302,18 @@ def main(argv: list[str] | None = None) -> int:
                     pairs=p.fanout_pairs,
                     requests=p.fanout_requests,
                     concurrency=p.fanout_concurrency,
+                    cpu=client_cpu,
+                )
+            if "telemetry" in sections:
+                clock.step("telemetry")
+                results["telemetry"] = run_telemetry(
+                    server.base_url,
+                    items,
+                    creds,
+                    rounds=p.percall_rounds,
+                    pairs=p.percall_pairs,
+                    batch=p.percall_batch,
+                    warmup=p.percall_warmup,
                     cpu=client_cpu,
                 )
     if "signing" in sections:

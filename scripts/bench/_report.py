@@ -220,9 +220,35 @@ def render(results: dict[str, Any]) -> str:
     if shared:
         out += render_redis(shared, _table)
 
+    telemetry = results.get("telemetry")
+    if telemetry:
+        out += _telemetry_table(telemetry)
+
     rows = [[row["what"], row["target"], str(row["measured"]), _met(row["met"])] for row in results["targets"]]
     out += ["Targets (reported, not asserted)", *_table(["what", "target", "measured", ""], rows)]
     return "\n".join(out) + "\n"
+
+
+def _telemetry_table(telemetry: dict[str, Any]) -> list[str]:
+    out = [
+        "OpenTelemetry instrumentation (sync; wall microseconds per call, median [p10-p90] over batches; off = not "
+        "instrumented, noop = instrumented with no-op providers, sdk = SDK tracer and meter, spans dropped by the "
+        "exporter; ratio and +us against off, cpu = the same ratio in client CPU time)"
+    ]
+    rows = [
+        [
+            key,
+            _spread(row["wall_us"]["off"]),
+            _spread(row["wall_us"]["noop"]),
+            _spread(row["wall_us"]["sdk"]),
+            f"{row['noop_ratio']:.3f} ({row['noop_added_us']:+.1f})",
+            f"{row['sdk_ratio']:.3f} ({row['sdk_added_us']:+.1f})",
+            f"{row['noop_cpu_ratio']:.3f} / {row['sdk_cpu_ratio']:.3f}",
+        ]
+        for key, row in telemetry.items()
+    ]
+    header = ["case", "off us", "noop us", "sdk us", "noop ratio (+us)", "sdk ratio (+us)", "cpu noop / sdk"]
+    return out + _table(header, rows) + [""]
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
