@@ -8,14 +8,16 @@ from typing import Any, Final
 
 import httpx
 import pytest
-from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RATE_LIMIT_ENV, RedisRateLimit, okx
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import RateLimitGate, rate_limit_from_env, rate_limit_gates
 from auth_plugins._ratelimit_redis import budget_keys, mask_url, shared_fingerprint
 from auth_plugins._ratelimit_redis._backend import close_shared_backends
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate, effective_window_ms, lease_ms
 from auth_plugins.sandbox import OKX_CREDENTIALS
+
+OKX_ROUTES: Final = routes("okx_client")
 
 KEY: Final = OKX_CREDENTIALS.api_key
 SECRETS: Final = (KEY, OKX_CREDENTIALS.api_secret, OKX_CREDENTIALS.passphrase)
