@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from ._scale import render_scale, scale_targets
+
 __all__ = ["TARGETS", "render", "targets", "write_json"]
 
 TARGETS: Final = {
@@ -56,6 +58,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         slope = generation["fit"]["loglog_slope"]
         rows.append({"what": "generation growth (log-log slope)", "target": f"<= {limit}", "measured": slope})
         rows[-1]["met"] = slope <= limit
+    rows += scale_targets(results.get("scale", {}))
     return rows
 
 
@@ -228,6 +231,9 @@ def render(results: dict[str, Any]) -> str:
                 for mode, row in ((mode, shared[mode]) for mode in ("sync", "async"))
             ]
             out += _table(["mode", "acquire + release us", "floor us", "+us"], rows) + [""]
+
+    if results.get("scale"):
+        out += render_scale(results["scale"])
 
     rows = [[row["what"], row["target"], str(row["measured"]), _met(row["met"])] for row in results["targets"]]
     out += ["Targets (reported, not asserted)", *_table(["what", "target", "measured", ""], rows)]
