@@ -55,7 +55,7 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # the scale section copies the repository twice; minutes on a busy 2-core machine
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]

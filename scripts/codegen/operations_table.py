@@ -208,5 +208,5 @@ def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping
         files[f"{ENTRIES_PACKAGE}/{op['operationId']}.py"].partition("OPERATION: Final = ")[2]
         for _, _, op in _operations(bundle)
     ]
-    text = files["operations.py"] + "\nOPERATIONS = (\n" + ",\n".join(entries) + ")\n"
+    text = files["operations.py"] + "\nOPERATIONS = (\n" + "".join(f"{entry.rstrip()},\n" for entry in entries) + ")\n"
     return text + "ROUTES = {(op.method, op.path): op for op in OPERATIONS}\n"

@@ -8,16 +8,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
 from scripts.bench._synthetic import TEMPLATES, add_synthetic_endpoints, synthetic_name
-from tests._specs import NAMES, REPO
+from scripts.codegen.operations_table import render_operations_module, render_operations_package
+from tests._specs import NAMES, REPO, load_bundle
 from tests.codegen.test_adding_an_endpoint import _copy_of_the_repository, _run
 
 TESTS_PER_ADDED_ENDPOINT: Final = 10
@@ -88,3 +90,15 @@ def test_one_more_endpoint_adds_a_bounded_number_of_tests(tmp_path: Path) -> Non
                 f"test_operation_passes_the_sandbox_and_parses_the_documented_example[{exchange}-{synthetic_name(0)}-"
             )
             assert any(wanted in test and test.endswith(f"-{mode}]") for test in added), f"{wanted}…{mode}:\n{listing}"
+
+
+def test_a_one_operation_bundle_renders_a_one_entry_table() -> None:
+    # The self-contained table the generator checks examples with: a tuple even when it holds one entry.
+    bundle = copy.deepcopy(load_bundle("okx"))
+    bundle["paths"] = {"/api/v5/account/max-loan": bundle["paths"]["/api/v5/account/max-loan"]}
+    namespace: dict[str, Any] = {}
+    exec(render_operations_module(bundle, "specs/okx"), namespace)
+    [entry] = namespace["OPERATIONS"]
+    assert entry.operation_id == "get_max_loan"
+    files = render_operations_package(bundle, "specs/okx")
+    assert sorted(files) == ["entries/__init__.py", "entries/get_max_loan.py", "operations.py"]
