@@ -1,36 +1,59 @@
 """httpcore network backends that give every connect, TLS handshake, read and write only what is left of the
 current attempt's deadline (:mod:`auth_plugins._deadline`).
 
+Their streams also send an HTTP/1.1 request head that announces a body together with that body, in one write:
+httpcore writes the head and the body separately, which costs a second system call, makes the server wake up
+twice, and is the write-write-read pattern that Nagle's algorithm and delayed ACKs turn into a stall on a real
+network. The head is held back only until the next write (the body, which httpcore writes next) or read.
+
 Imported only when a client opens its first connection: httpcore (and anyio with it) costs tens of milliseconds
 of import time that building a client, or importing the package, should not pay.
 """
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import httpcore
 
 from auth_plugins._deadline import remaining as _left
 
-__all__ = ["AsyncDeadlineBackend", "DeadlineBackend"]
+__all__ = ["AsyncDeadlineBackend", "DeadlineBackend", "announces_a_body"]
+
+_BODY_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*0*[1-9]", re.IGNORECASE)
+
+
+def announces_a_body(buffer: bytes) -> bool:
+    """Whether ``buffer`` is a whole HTTP/1.1 message head (ending in an empty line) whose ``Content-Length`` says
+    a body follows: httpcore writes that body next, so the two can leave in one write."""
+    return buffer.endswith(b"\r\n\r\n") and _BODY_LENGTH.search(buffer) is not None
 
 
 class _Stream(httpcore.NetworkStream):
-    __slots__ = ("_stream",)
+    __slots__ = ("_pending", "_stream")
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        self._pending = b""
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:
+            self.write(b"", timeout)
         return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self._pending:
+            buffer, self._pending = self._pending + buffer, b""
+        elif announces_a_body(buffer):
+            self._pending = buffer
+            return
         self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
+        self._pending = b""
         self._stream.close()
 
     def start_tls(
@@ -71,18 +94,27 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 class _AsyncStream(httpcore.AsyncNetworkStream):
-    __slots__ = ("_stream",)
+    __slots__ = ("_pending", "_stream")
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
+        self._pending = b""
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:
+            await self.write(b"", timeout)
         return await self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self._pending:
+            buffer, self._pending = self._pending + buffer, b""
+        elif announces_a_body(buffer):
+            self._pending = buffer
+            return
         await self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
 
     async def aclose(self) -> None:
+        self._pending = b""
         await self._stream.aclose()
 
     async def start_tls(

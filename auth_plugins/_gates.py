@@ -12,10 +12,10 @@ __all__ = ["RequestGate"]
 class RequestGate(Protocol):
     """Something that may hold back or refuse a request before it is signed and sent.
 
-    ``operation`` is the entry of the generated package's ``operations.ROUTES`` for the request's method and
-    path; ``request`` is the unsigned request as the generated code built it. Called once per attempt (retries
-    included): ``before_send`` from sync clients, ``abefore_send`` from async ones. Raising stops the request;
-    nothing reaches the network.
+    ``operation`` is the entry of the generated package's route table (``auth_plugins._generated.routes``) for
+    the request's method and path; ``request`` is the unsigned request as the generated code built it. Called
+    once per attempt (retries included): ``before_send`` from sync clients, ``abefore_send`` from async ones.
+    Raising stops the request; nothing reaches the network.
     """
 
     def before_send(self, operation: OperationInfo, request: httpx.Request) -> None:

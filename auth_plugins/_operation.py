@@ -87,7 +87,8 @@ class ResponseFieldInfo(Protocol):
 
 
 class OperationInfo(Protocol):
-    """One entry of a generated ``OPERATIONS`` table (see the generated ``operations.Operation``)."""
+    """One entry of a generated operation table (``<package>.entries.<operationId>.OPERATION``, an instance of
+    the generated ``operations.Operation``)."""
 
     @property
     def operation_id(self) -> str: ...

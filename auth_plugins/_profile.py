@@ -22,7 +22,8 @@ class ExchangeProfile:
     """One exchange, as the pipeline sees it.
 
     ``name`` is how errors and logs call it (``OKX``), ``key`` how options and variables do (``okx``).
-    ``package`` is the generated package (``okx_client``); ``routes`` its ``operations.ROUTES``; ``server_url``
+    ``package`` is the generated package (``okx_client``); ``routes`` its route table (entries load on first use:
+    :class:`auth_plugins._generated.Routes`); ``server_url``
     its production base URL; ``api_key_header`` the header that names the API key.
     ``error_table`` picks the error class from the exchange's code (see :data:`ErrorTable`);
     ``message_key`` names the message field of its error body (``msg`` or ``message``).

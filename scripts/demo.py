@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from auth_plugins import backpack, binance, okx
+from auth_plugins._generated import operations as generated_operations
 from auth_plugins._generated import sample_arguments
 from auth_plugins.capacity import Capacity, max_borrow
 from auth_plugins.capacity._table import render_table as render_capacity
@@ -77,7 +78,7 @@ def render_table(rows: Sequence[Row]) -> str:
 
 
 def _operations(exchange: str) -> list[Any]:
-    operations: list[Any] = list(importlib.import_module(f"{exchange}_client.operations").OPERATIONS)
+    operations: list[Any] = list(generated_operations(f"{exchange}_client"))
     return operations
 
 

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from auth_plugins import RetryPolicy, backpack, binance, okx
-from auth_plugins._generated import endpoint, operations, sample_arguments
+from auth_plugins._generated import endpoint, operation, operations, sample_arguments
 from auth_plugins._operation import OperationInfo
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS, RequestRecord, Sandbox
 
@@ -87,7 +87,7 @@ class Exchange:
     def operation(self, operation_id: str | None = None) -> OperationInfo:
         """The table's entry for ``operation_id`` (default: :attr:`signed`)."""
         wanted = operation_id or self.signed[1]
-        return next(op for op in self.operations if op.operation_id == wanted)
+        return operation(self.package, wanted)
 
     def module(self, operation_id: str | None = None) -> ModuleType:
         """The generated endpoint module of ``operation_id`` (default: :attr:`signed`)."""

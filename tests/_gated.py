@@ -1,7 +1,8 @@
 """Signed sandbox clients that run request gates before each request, for the gate tests.
 
 Stand-in for the factories' pipeline: an ``httpx`` client whose ``send`` looks the route up in the generated
-``operations.ROUTES`` and runs each gate on the unsigned request, then signs and sends it. No retries, so
+route table (``auth_plugins._generated.routes``) and runs each gate on the unsigned request, then signs and
+sends it. No retries, so
 a 429 reaches the test as a response. To test through the real pipeline instead, make :func:`gated_client`
 return ``make_client(..., base_url=base_url, gates=gates)``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from auth_plugins._gates import RequestGate
+from auth_plugins._generated import routes as generated_routes
 from auth_plugins.backpack import BackpackAuth
 from auth_plugins.binance import BinanceAuth
 from auth_plugins.okx import OkxAuth
@@ -66,7 +68,7 @@ def gated_client(exchange: str, base_url: str, gates: Sequence[RequestGate], *, 
     """A signed ``<exchange>_client.AuthenticatedClient`` on ``base_url`` (sandbox credentials) whose sync and
     async requests pass ``gates`` first; ``demo`` selects OKX's demo key."""
     package = importlib.import_module(f"{exchange}_client")
-    routes = importlib.import_module(f"{exchange}_client.operations").ROUTES
+    routes = generated_routes(f"{exchange}_client")
     auth = _signer(exchange, demo)
     options: dict[str, Any] = {"base_url": base_url, "auth": auth, "timeout": 10.0}
     client = package.AuthenticatedClient(base_url=base_url, token="")

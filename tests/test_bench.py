@@ -56,13 +56,14 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # the scale section copies the repository twice; minutes on a busy 2-core machine
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    sections = {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "redis", "targets"}
+    sections = {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "redis", "scale"}
+    sections.add("targets")
     assert sections <= set(results)
     signed = sum(1 for case in CASES if case.scheme != "public")
     summary = f"signatures verified: {signed} signed calls and {len(CASES) - signed} public calls answered 200"
@@ -73,9 +74,10 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         assert (
             set(row["steps_us"])
             == set(row["cpu_steps_us"])
-            == {"httpx_params", "generated_and_parsing", "factory_and_signing"}
+            == {"httpx_client", "httpx_params", "generated_and_parsing", "factory_and_signing"}
         )
         assert row["cpu_ratio"] > 0
+        assert row["ratio_httpcore"] > 0 and row["httpcore_us"]["median"] > 0 and row["cpu_ratio_httpcore"] > 0
     assert len(results["fanout"]) == len(FANOUT_CASES) and all(row["ratio"] > 0 for row in results["fanout"].values())
     assert set(results["signing"]) == {"hmac-hex", "hmac-base64", "ed25519", "ed25519 (binance)"}
     assert all(row["ours_us"]["median"] > 0 for row in results["signing"].values())
@@ -98,7 +100,12 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         assert all(row["wall_us"][side]["median"] > 0 for side in ("off", "noop", "sdk"))
         assert row["noop_ratio"] > 0 and row["sdk_ratio"] > 0 and row["sdk_cpu_ratio"] > 0
     assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
-    assert "Per call" in run.stdout and "Targets" in run.stdout
+    assert "Per call" in run.stdout and "Targets" in run.stdout and "x core" in run.stdout
+    scale = results["scale"]
+    assert set(scale["sizes"]) == {"0", "1"} and set(scale["per_endpoint"]) == {"1"}
+    assert all(row["generation_s"] > 0 and row["imports"]["okx"]["runtime_ms"] > 0 for row in scale["sizes"].values())
+    assert scale["sizes"]["1"]["collected_all"] > scale["sizes"]["0"]["collected_all"]  # the clones are collected
+    assert "Scale (" in run.stdout
 
     # The run handles throwaway credentials and signed requests; none of it may reach its output.
     secrets = [

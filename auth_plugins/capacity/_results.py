@@ -30,7 +30,7 @@ class Capacity:
     - ``amount``: the exchange's figure, exact (``Decimal``); ``None`` exactly when ``error`` or ``note`` is set.
     - ``limit``: the documented limit or quota the exchange sends with it, where it sends one: Binance's
       ``borrowLimit`` (the account level's cap), OKX flexible loan's ``remainingQuota``; else ``None``.
-    - ``operation``: the generated operation used, the entry of ``<exchange>_client.operations.OPERATIONS``
+    - ``operation``: the generated operation used, its table entry (``<exchange>_client.entries.<operationId>``)
       (``operation_id``, ``method``, ``path``, ``tag``, ``read_only`` ...).
     - ``error``: the typed :class:`~auth_plugins.ExchangeError` when this venue failed (the other venues of the
       same call still answer), else ``None``.

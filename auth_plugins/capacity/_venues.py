@@ -15,7 +15,8 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
-from auth_plugins._generated import endpoint, operations
+from auth_plugins._generated import endpoint
+from auth_plugins._generated import operation as generated_entry
 from auth_plugins._operation import OperationInfo
 from auth_plugins.capacity._results import Capacity
 from auth_plugins.errors import ExchangeError, ResponseError
@@ -48,7 +49,7 @@ class NoFigure(Exception):
 
 
 def _operation(exchange: str, operation_id: str) -> OperationInfo:
-    entry = next(op for op in operations(f"{exchange}_client") if op.operation_id == operation_id)
+    entry = generated_entry(f"{exchange}_client", operation_id)
     if not entry.read_only:
         # Fail closed: a capacity query must never be an operation that changes anything.
         raise RuntimeError(f"{exchange} {operation_id} is not read-only; auth_plugins.capacity only reads")

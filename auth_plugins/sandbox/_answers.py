@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from auth_plugins._generated import operations
+from auth_plugins._generated import operation as generated_entry
 from auth_plugins._operation import OperationInfo
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 
@@ -30,10 +30,10 @@ __all__ = ["ErrorAnswer", "error_answer", "success_body"]
 
 
 def _generated_operation(exchange: str, operation_id: str) -> OperationInfo:
-    for entry in operations(f"{exchange}_client"):
-        if entry.operation_id == operation_id:
-            return entry
-    raise ValueError(f"{exchange} has no operation {operation_id!r}")
+    try:
+        return generated_entry(f"{exchange}_client", operation_id)
+    except KeyError:
+        raise ValueError(f"{exchange} has no operation {operation_id!r}") from None
 
 
 def success_body(spec: ExchangeSpec, operation: Operation, body: Any, *, drift: bool = False) -> bytes:

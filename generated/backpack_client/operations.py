@@ -2,14 +2,16 @@
 """Per-operation metadata from specs/backpack: signing, rate limits, read-only flag, parameter and
 response checks.
 
-Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
-which is how an ``httpx.Auth`` sees a request.
+``INDEX`` maps each operation's ``(METHOD, path)`` (how an ``httpx.Auth`` sees a request) to its operationId
+and whether it is signed. Each operation's ``Operation`` entry lives in its own module,
+``entries/<operationId>.py`` (``OPERATION``), imported on first use: importing this module costs the same
+whatever the number of operations.
 """
 
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField", "INSTRUCTIONS"]
+__all__ = ["INDEX", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField", "INSTRUCTIONS"]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = "https://api.backpack.exchange"
@@ -131,76 +133,15 @@ class Operation(NamedTuple):
     spec_file: str = ""
 
 
-OPERATIONS: Final[tuple[Operation, ...]] = (
-    Operation(
-        operation_id="get_max_borrow_quantity",
-        tag="account",
-        method="GET",
-        path="/api/v1/account/limits/borrow",
-        signed=True,
-        read_only=True,
-        rate_limit=None,
-        instruction="maxBorrowQuantity",
-        params=(
-            Param(name="symbol", location="query", required=True, type="string", python_name="symbol", min_length=1),
-        ),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("maxBorrowQuantity", "string", format="decimal"),
-            ResponseField("symbol", "string"),
-        ),
-        examples=(("symbol", "USDC"),),
-        spec_file="specs/backpack/endpoints/account.get_max_borrow_quantity.yaml",
-    ),
-    Operation(
-        operation_id="get_max_withdrawal_quantity",
-        tag="account",
-        method="GET",
-        path="/api/v1/account/limits/withdrawal",
-        signed=True,
-        read_only=True,
-        rate_limit=None,
-        instruction="maxWithdrawalQuantity",
-        params=(
-            Param(name="symbol", location="query", required=True, type="string", python_name="symbol", min_length=1),
-            Param(name="autoBorrow", location="query", required=False, type="boolean", python_name="auto_borrow"),
-            Param(
-                name="autoLendRedeem", location="query", required=False, type="boolean", python_name="auto_lend_redeem"
-            ),
-        ),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("autoBorrow", "boolean", required=False),
-            ResponseField("autoLendRedeem", "boolean", required=False),
-            ResponseField("maxWithdrawalQuantity", "string", format="decimal"),
-            ResponseField("symbol", "string"),
-        ),
-        examples=(("symbol", "USDC"), ("autoBorrow", True), ("autoLendRedeem", False)),
-        spec_file="specs/backpack/endpoints/account.get_max_withdrawal_quantity.yaml",
-    ),
-    Operation(
-        operation_id="get_server_time",
-        tag="system",
-        method="GET",
-        path="/api/v1/time",
-        signed=False,
-        read_only=True,
-        rate_limit=None,
-        instruction=None,
-        params=(),
-        body=None,
-        response_status=200,
-        response=(),
-        examples=(),
-        spec_file="specs/backpack/endpoints/system.get_server_time.yaml",
-    ),
+# (METHOD, path) -> (operationId, signed): strings and booleans only, so it stays cheap to import; the
+# entry itself is entries/<operationId>.py.
+INDEX: Final = MappingProxyType(
+    {
+        ("GET", "/api/v1/account/limits/borrow"): ("get_max_borrow_quantity", True),
+        ("GET", "/api/v1/account/limits/withdrawal"): ("get_max_withdrawal_quantity", True),
+        ("GET", "/api/v1/time"): ("get_server_time", False),
+    }
 )
-
-ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})
 
 # Signing instruction per route; None marks a public route that is sent unsigned.
 INSTRUCTIONS: Final = MappingProxyType(

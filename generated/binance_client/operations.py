@@ -2,14 +2,16 @@
 """Per-operation metadata from specs/binance: signing, rate limits, read-only flag, parameter and
 response checks.
 
-Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
-which is how an ``httpx.Auth`` sees a request.
+``INDEX`` maps each operation's ``(METHOD, path)`` (how an ``httpx.Auth`` sees a request) to its operationId
+and whether it is signed. Each operation's ``Operation`` entry lives in its own module,
+``entries/<operationId>.py`` (``OPERATION``), imported on first use: importing this module costs the same
+whatever the number of operations.
 """
 
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"]
+__all__ = ["INDEX", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = "https://api.binance.com"
@@ -131,80 +133,11 @@ class Operation(NamedTuple):
     spec_file: str = ""
 
 
-OPERATIONS: Final[tuple[Operation, ...]] = (
-    Operation(
-        operation_id="get_server_time",
-        tag="general",
-        method="GET",
-        path="/api/v3/time",
-        signed=False,
-        read_only=True,
-        rate_limit=RateLimit(
-            limit=6000,
-            window_ms=60000,
-            keyed_on="ip",
-            weight=1,
-            budget="api-ip-weight",
-            used_weight_header="X-MBX-USED-WEIGHT-1M",
-        ),
-        instruction=None,
-        params=(),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("serverTime", "integer", format="int64"),
-        ),
-        examples=(),
-        spec_file="specs/binance/endpoints/general.get_server_time.yaml",
-    ),
-    Operation(
-        operation_id="query_max_borrow",
-        tag="margin",
-        method="GET",
-        path="/sapi/v1/margin/maxBorrowable",
-        signed=True,
-        read_only=True,
-        rate_limit=RateLimit(
-            limit=180000,
-            window_ms=60000,
-            keyed_on="account",
-            weight=750,
-            budget="query_max_borrow",
-            used_weight_header="X-SAPI-USED-UID-WEIGHT-1M",
-        ),
-        instruction=None,
-        params=(
-            Param(name="asset", location="query", required=True, type="string", python_name="asset", min_length=1),
-            Param(
-                name="isolatedSymbol",
-                location="query",
-                required=False,
-                type="string",
-                python_name="isolated_symbol",
-                min_length=1,
-            ),
-            Param(
-                name="recvWindow",
-                location="query",
-                required=False,
-                type="integer",
-                python_name="recv_window",
-                format="int64",
-                minimum=1,
-                maximum=60000,
-            ),
-        ),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("amount", "string", format="decimal"),
-            ResponseField("borrowLimit", "string", required=False, format="decimal"),
-        ),
-        examples=(("asset", "BTC"), ("isolatedSymbol", "BTCUSDT"), ("recvWindow", 5000)),
-        spec_file="specs/binance/endpoints/margin.query_max_borrow.yaml",
-    ),
+# (METHOD, path) -> (operationId, signed): strings and booleans only, so it stays cheap to import; the
+# entry itself is entries/<operationId>.py.
+INDEX: Final = MappingProxyType(
+    {
+        ("GET", "/api/v3/time"): ("get_server_time", False),
+        ("GET", "/sapi/v1/margin/maxBorrowable"): ("query_max_borrow", True),
+    }
 )
-
-ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})

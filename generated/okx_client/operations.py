@@ -2,14 +2,16 @@
 """Per-operation metadata from specs/okx: signing, rate limits, read-only flag, parameter and
 response checks.
 
-Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
-which is how an ``httpx.Auth`` sees a request.
+``INDEX`` maps each operation's ``(METHOD, path)`` (how an ``httpx.Auth`` sees a request) to its operationId
+and whether it is signed. Each operation's ``Operation`` entry lives in its own module,
+``entries/<operationId>.py`` (``OPERATION``), imported on first use: importing this module costs the same
+whatever the number of operations.
 """
 
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"]
+__all__ = ["INDEX", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = "https://www.okx.com"
@@ -131,144 +133,12 @@ class Operation(NamedTuple):
     spec_file: str = ""
 
 
-OPERATIONS: Final[tuple[Operation, ...]] = (
-    Operation(
-        operation_id="get_max_loan",
-        tag="account",
-        method="GET",
-        path="/api/v5/account/max-loan",
-        signed=True,
-        read_only=True,
-        rate_limit=RateLimit(
-            limit=20, window_ms=2000, keyed_on="account", weight=1, budget="get_max_loan", used_weight_header=None
-        ),
-        instruction=None,
-        params=(
-            Param(
-                name="mgnMode",
-                location="query",
-                required=True,
-                type="string",
-                python_name="mgn_mode",
-                enum=("isolated", "cross"),
-            ),
-            Param(
-                name="instId",
-                location="query",
-                required=False,
-                type="string",
-                python_name="inst_id",
-                pattern="^[^,]+(,[^,]+){0,4}$",
-                max_list_items=5,
-            ),
-            Param(name="ccy", location="query", required=False, type="string", python_name="ccy", min_length=1),
-            Param(name="mgnCcy", location="query", required=False, type="string", python_name="mgn_ccy", min_length=1),
-            Param(
-                name="tradeQuoteCcy",
-                location="query",
-                required=False,
-                type="string",
-                python_name="trade_quote_ccy",
-                min_length=1,
-            ),
-        ),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("code", "string"),
-            ResponseField("msg", "string"),
-            ResponseField("data", "array"),
-            ResponseField("data[]", "object"),
-            ResponseField("data[].instId", "string"),
-            ResponseField("data[].mgnMode", "string", values=("isolated", "cross")),
-            ResponseField("data[].mgnCcy", "string"),
-            ResponseField("data[].maxLoan", "string", format="decimal"),
-            ResponseField("data[].ccy", "string"),
-            ResponseField("data[].side", "string", values=("buy", "sell", "")),
-        ),
-        examples=(("mgnMode", "cross"), ("instId", "BTC-USDT,ETH-USDT")),
-        spec_file="specs/okx/endpoints/account.get_max_loan.yaml",
-    ),
-    Operation(
-        operation_id="max_loan_amount",
-        tag="flexible_loan",
-        method="POST",
-        path="/api/v5/finance/flexible-loan/max-loan",
-        signed=True,
-        read_only=True,
-        rate_limit=RateLimit(
-            limit=5, window_ms=2000, keyed_on="account", weight=1, budget="max_loan_amount", used_weight_header=None
-        ),
-        instruction=None,
-        params=(
-            Param(
-                name="borrowCcy", location="body", required=True, type="string", python_name="borrow_ccy", min_length=1
-            ),
-            Param(name="ordId", location="body", required=False, type="string", python_name="ord_id", min_length=1),
-            Param(name="supCollateral", location="body", required=False, type="array", python_name="sup_collateral"),
-            Param(
-                name="supCollateral[]", location="body", required=True, type="object", python_name="sup_collateral[]"
-            ),
-            Param(
-                name="supCollateral[].ccy",
-                location="body",
-                required=True,
-                type="string",
-                python_name="sup_collateral[].ccy",
-                min_length=1,
-            ),
-            Param(
-                name="supCollateral[].amt",
-                location="body",
-                required=True,
-                type="string",
-                python_name="sup_collateral[].amt",
-                format="decimal",
-                pattern="^[0-9]+(\\.[0-9]+)?$",
-            ),
-        ),
-        body=Param(name="body", location="body", required=True, type="object", python_name="body"),
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("code", "string"),
-            ResponseField("msg", "string"),
-            ResponseField("data", "array"),
-            ResponseField("data[]", "object"),
-            ResponseField("data[].borrowCcy", "string"),
-            ResponseField("data[].maxLoan", "string", format="decimal"),
-            ResponseField("data[].notionalUsd", "string", format="decimal"),
-            ResponseField("data[].remainingQuota", "string", format="decimal"),
-        ),
-        examples=(("body", {"ordId": "12345", "borrowCcy": "USDT", "supCollateral": [{"ccy": "BTC", "amt": "0.5"}]}),),
-        spec_file="specs/okx/endpoints/flexible_loan.max_loan_amount.yaml",
-    ),
-    Operation(
-        operation_id="get_server_time",
-        tag="public_data",
-        method="GET",
-        path="/api/v5/public/time",
-        signed=False,
-        read_only=True,
-        rate_limit=RateLimit(
-            limit=10, window_ms=2000, keyed_on="ip", weight=1, budget="get_server_time", used_weight_header=None
-        ),
-        instruction=None,
-        params=(),
-        body=None,
-        response_status=200,
-        response=(
-            ResponseField("", "object"),
-            ResponseField("code", "string"),
-            ResponseField("msg", "string"),
-            ResponseField("data", "array"),
-            ResponseField("data[]", "object"),
-            ResponseField("data[].ts", "string", pattern="^[0-9]+$"),
-        ),
-        examples=(),
-        spec_file="specs/okx/endpoints/public_data.get_server_time.yaml",
-    ),
+# (METHOD, path) -> (operationId, signed): strings and booleans only, so it stays cheap to import; the
+# entry itself is entries/<operationId>.py.
+INDEX: Final = MappingProxyType(
+    {
+        ("GET", "/api/v5/account/max-loan"): ("get_max_loan", True),
+        ("POST", "/api/v5/finance/flexible-loan/max-loan"): ("max_loan_amount", True),
+        ("GET", "/api/v5/public/time"): ("get_server_time", False),
+    }
 )
-
-ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})

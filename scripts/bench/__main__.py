@@ -1,8 +1,8 @@
 """``python -m scripts.bench``: run every benchmark, print the table, write the JSON (``make bench``).
 
-Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis``, ``telemetry`` (default:
-all). Every run first verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every section
-to seconds (for the test that keeps this from rotting; its figures mean nothing).
+Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis``, ``telemetry``, ``scale``
+(default: all). Every run first verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every
+section to seconds (for the test that keeps this from rotting; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ._imports import run_imports
 from ._percall import run_percall
 from ._redis import run_redis
 from ._report import render, targets, write_json
+from ._scale import run_scale
 from ._server import SERVER_KINDS, ServerProcess
 from ._signing import SCHEMES, run_signing
 from ._telemetry import run_telemetry
@@ -34,7 +35,7 @@ from ._verify import Verified, verify_cases
 
 __all__ = ["Parameters", "main"]
 
-SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation", "redis", "telemetry")
+SECTIONS: Final = ("percall", "fanout", "signing", "imports", "generation", "redis", "telemetry", "scale")
 DEFAULT_JSON: Final = REPO / "build" / "bench.json"
 
 
@@ -59,6 +60,8 @@ class Parameters:
     generation_exchanges: tuple[str, ...]
     redis_batches: int
     redis_batch: int
+    scale_sizes: tuple[int, ...]
+    scale_rounds: int
 
     @classmethod
     def full(cls) -> Parameters:
@@ -81,6 +84,8 @@ class Parameters:
             generation_exchanges=("backpack", "binance", "okx"),
             redis_batches=20,
             redis_batch=500,
+            scale_sizes=(0, 50, 200),
+            scale_rounds=5,
         )
 
     @classmethod
@@ -104,6 +109,8 @@ class Parameters:
             generation_exchanges=("backpack",),
             redis_batches=3,
             redis_batch=50,
+            scale_sizes=(0, 1),
+            scale_rounds=1,
         )
 
 
@@ -163,6 +170,8 @@ def _method(p: Parameters, server: str, client_cpu: int | None, server_cpu: int 
         f"redis: a private redis-server on 127.0.0.1 (pinned to the server CPU when pinning), in this process "
         f"{p.redis_batches} rounds of one {p.redis_batch}-call batch per side (ours: acquire + release; floors: one "
         "PING, one no-op EVALSHA) in rotating order after one warm-up batch each, sync and async",
+        f"scale: N = {', '.join(map(str, p.scale_sizes))} synthetic endpoints per exchange in a temporary copy "
+        f"(scripts/bench/_scale.py); imports best of {p.scale_rounds} fresh interpreters",
     ]
 
 
@@ -190,6 +199,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="per-call rounds (fresh processes)")
     parser.add_argument("--requests", type=int, help="fan-out requests")
     parser.add_argument("--concurrency", help="fan-out concurrencies, e.g. 50,10")
+    parser.add_argument("--scale-sizes", help="synthetic endpoints per exchange for the scale section, e.g. 0,50,200")
+    parser.add_argument("--scale-tree", help="measure the scale section on this git revision instead of the tree")
     args = parser.parse_args(argv)
     unknown = set(args.sections.split(",")) - set(SECTIONS)
     if unknown:
@@ -208,6 +219,8 @@ def _parameters(args: argparse.Namespace) -> Parameters:
         changes["fanout_requests"] = args.requests
     if args.concurrency:
         changes["fanout_concurrency"] = tuple(int(c) for c in args.concurrency.split(","))
+    if args.scale_sizes:
+        changes["scale_sizes"] = tuple(int(size) for size in args.scale_sizes.split(","))
     return Parameters(**{**asdict(p), **changes})
 
 
@@ -265,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     "exchanges": list(p.generation_exchanges),
                 },
                 "redis": {"batches": p.redis_batches, "batch": p.redis_batch},
+                "scale": {"sizes": list(p.scale_sizes), "rounds": p.scale_rounds},
             },
             "method": _method(p, args.server, client_cpu, server_cpu),
         }
@@ -341,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     if "redis" in sections:
         clock.step("redis")
         results["redis"] = run_redis(batches=p.redis_batches, batch=p.redis_batch, cpu=server_cpu)
+    if "scale" in sections:
+        clock.step("scale", " (a copy of the repository per size; minutes at 200 endpoints)")
+        results["scale"] = run_scale(sizes=p.scale_sizes, rounds=p.scale_rounds, tree=args.scale_tree, quick=args.quick)
     clock.stop()
     results["targets"] = targets(results)
     results["meta"]["section_wall_s"] = clock.sections

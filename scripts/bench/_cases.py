@@ -12,6 +12,8 @@ import importlib
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from auth_plugins._generated import operations as generated_operations
+
 __all__ = [
     "CASES",
     "FANOUT_CASES",
@@ -67,7 +69,7 @@ def _all_cases() -> tuple[Case, ...]:
     signed: list[Case] = []
     public: list[Case] = []
     for exchange, schemes in SIGNING_SCHEMES.items():
-        operations = importlib.import_module(f"{exchange}_client.operations").OPERATIONS
+        operations = generated_operations(f"{exchange}_client")
         for op in sorted(operations, key=lambda op: op.operation_id):
             if not op.signed:
                 public.append(Case(exchange, op.operation_id, op.tag, "public", False))

@@ -1,8 +1,11 @@
 """Per-call cost: one sync call through our factory client against the same request sent raw, unsigned.
 
-Four sides per case, each its own keep-alive connection to the same server, so the difference between
+Five sides per case, each its own keep-alive connection to the same server, so the difference between
 neighbours says where the time goes:
 
+- ``httpcore``: one raw ``httpcore`` request on a pooled keep-alive connection (``ConnectionPool`` of one), the
+  layer a factory-made client drives: the verified request's method, target and body, unsigned, with only the
+  headers HTTP/1.1 needs (``Host``, and ``Content-Type`` and ``Content-Length`` with a body), the whole body read.
 - ``floor``: a plain ``httpx.Client(base_url=...)`` sending the verified request's method, raw path with
   query and body, unsigned, and reading the whole body (no JSON decoding). This is the issue's floor.
 - ``params``: the same plain client, but given the query as a dict (``params=``) and the body as ``json=``,
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+import httpcore
 import httpx
 
 from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
@@ -35,7 +39,7 @@ from ._stats import percentile, summary
 
 __all__ = ["SIDES", "run_percall"]
 
-SIDES: Final = ("floor", "params", "generated", "ours")
+SIDES: Final = ("httpcore", "floor", "params", "generated", "ours")
 
 _STALLED_US: Final = 20_000.0
 _API_KEY_HEADERS: Final = {"backpack": "X-API-Key", "binance": "X-MBX-APIKEY", "okx": "OK-ACCESS-KEY"}
@@ -68,6 +72,28 @@ def _raw_sides(raw: httpx.Client, floor: FloorRequest) -> tuple[Callable[[], obj
     return floor_call, params_call
 
 
+def _core_side(pool: httpcore.ConnectionPool, base_url: str, floor: FloorRequest) -> Callable[[], object]:
+    """The ``httpcore`` call; raises unless the server answered 200."""
+    url = httpx.URL(base_url)
+    body = floor.body.encode("utf-8")
+    headers = [(b"Host", url.netloc)]
+    if body:
+        headers += [
+            (b"Content-Type", (floor.content_type or "application/json").encode()),
+            (b"Content-Length", b"%d" % len(body)),
+        ]
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=floor.target.encode())
+    method = floor.method.encode()
+
+    def core_call() -> object:
+        response = pool.request(method, target, headers=headers, content=body or None)
+        if response.status != 200:
+            raise RuntimeError(f"httpcore side: {response.status}")
+        return response.content
+
+    return core_call
+
+
 def _unsigned_client(case: Case, base_url: str) -> Any:
     """The generated ``AuthenticatedClient`` with the factory's options but without its signer."""
     package = importlib.import_module(f"{case.exchange}_client")
@@ -90,8 +116,10 @@ def _measure_case(item: dict[str, Any], payload: dict[str, Any]) -> dict[str, li
         make_ours(case, payload["credentials"], base_url) as client,
         _unsigned_client(case, base_url) as unsigned,
         httpx.Client(base_url=base_url) as raw,
+        httpcore.ConnectionPool(max_connections=1, max_keepalive_connections=1) as pool,
     ):
         floor_call, params_call = _raw_sides(raw, floor)
+        core_call = _core_side(pool, base_url, floor)
 
         def generated() -> object:
             return sync(client=unsigned, **kwargs)
@@ -99,7 +127,13 @@ def _measure_case(item: dict[str, Any], payload: dict[str, Any]) -> dict[str, li
         def ours() -> object:
             return sync(client=client, **kwargs)
 
-        calls = {"floor": floor_call, "params": params_call, "generated": generated, "ours": ours}
+        calls = {
+            "httpcore": core_call,
+            "floor": floor_call,
+            "params": params_call,
+            "generated": generated,
+            "ours": ours,
+        }
         probe = raw.request(floor.method, floor.target, content=floor.body.encode("utf-8"))
         if probe.status_code != 200 or ours() is None or generated() is None:
             raise RuntimeError(f"{case.key}: the benchmark server did not answer 200")
@@ -126,6 +160,7 @@ def _measure(payload: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
 
 def _steps(median: dict[str, float]) -> dict[str, float]:
     return {
+        "httpx_client": round(median["floor"] - median["httpcore"], 1),
         "httpx_params": round(median["params"] - median["floor"], 1),
         "generated_and_parsing": round(median["generated"] - median["params"], 1),
         "factory_and_signing": round(median["ours"] - median["generated"], 1),
@@ -174,6 +209,7 @@ def run_percall(
         stats = {side: summary(times[side]) for side in SIDES}
         median = {side: stats[side]["median"] for side in SIDES}
         pair_ratios = [o / f for o, f in zip(times["ours"], times["floor"], strict=True)]
+        core_ratios = [o / f for o, f in zip(times["ours"], times["httpcore"], strict=True)]
         cpu_stats = {side: summary(times[f"{side}_cpu"]) for side in SIDES}
         out[case.key] = {
             "exchange": case.exchange,
@@ -192,9 +228,16 @@ def run_percall(
             "ratio_paired": round(percentile(pair_ratios, 50), 3),
             "ratio_p10": round(percentile(pair_ratios, 10), 3),
             "ratio_p90": round(percentile(pair_ratios, 90), 3),
+            "httpcore_us": stats["httpcore"],
+            "ratio_httpcore": round(median["ours"] / median["httpcore"], 3),
+            "ratio_httpcore_paired": round(percentile(core_ratios, 50), 3),
+            "ratio_httpcore_p10": round(percentile(core_ratios, 10), 3),
+            "ratio_httpcore_p90": round(percentile(core_ratios, 90), 3),
+            "floor_over_httpcore": round(median["floor"] / median["httpcore"], 3),
             "cpu_us": cpu_stats,
             "cpu_steps_us": _steps({side: cpu_stats[side]["median"] for side in SIDES}),
             "cpu_ratio": round(cpu_stats["ours"]["median"] / cpu_stats["floor"]["median"], 3),
+            "cpu_ratio_httpcore": round(cpu_stats["ours"]["median"] / cpu_stats["httpcore"]["median"], 3),
         }
     return out
 

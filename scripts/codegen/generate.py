@@ -25,7 +25,7 @@ from ._examples import check_examples
 from ._facts import render_facts
 from ._schemas import ConstraintError
 from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
-from .operations_table import render_operations_module
+from .operations_table import render_operations_module, render_operations_package
 from .readme_table import ReadmeError, render_table, replace_table
 
 __all__ = ["GENERATOR", "compare_trees", "generate_all", "generate_exchange", "main"]
@@ -68,10 +68,10 @@ def _run_generator(bundle_path: Path, config: Path, templates: Path, target: Pat
         raise GenerationError(f"{bundle_path}: generator failed\n{result.stdout}{result.stderr}")
 
 
-def _format(path: Path) -> None:
-    # Same isolated ruff settings as the generator's post-hooks (scripts/codegen/config/*.yaml).
+def _format(*paths: Path) -> None:
+    # Same isolated ruff settings as the generator's post-hooks (scripts/codegen/config/*.yaml); one process for all.
     ruff = str(Path(sys.executable).parent / "ruff")
-    args = ["--isolated", "--line-length=120", "--target-version=py311", "--quiet", str(path)]
+    args = ["--isolated", "--line-length=120", "--target-version=py311", "--quiet", *map(str, paths)]
     subprocess.run([ruff, "format", *args], check=True)
 
 
@@ -79,8 +79,9 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     """Bundle one exchange and generate its package under ``out_root``; return the package directory.
 
     Writes ``out_root/generated/<exchange>_client`` (removed first, so stale files cannot survive). Every
-    ``.py`` file gets a header naming its spec; the package gets ``py.typed``, ``operations.py`` and the bundled
-    document it was generated from, ``openapi.yaml`` (package data: the sandbox serves it, other tools read it).
+    ``.py`` file gets a header naming its spec; the package gets ``py.typed``, ``operations.py`` (with one module
+    per operation entry under ``entries/``) and the bundled document it was generated from, ``openapi.yaml``
+    (package data: the sandbox serves it, other tools read it).
     """
     exchange = exchange_dir.name
     spec = f"specs/{exchange}"
@@ -88,6 +89,7 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     text = dump_bundle(bundle, exchange)
     sources = endpoint_sources(exchange_dir)
     operations_source = render_operations_module(bundle, spec, sources)
+    operation_files = render_operations_package(bundle, spec, sources)
     table: dict[str, Any] = {}
     exec(compile(operations_source, f"{exchange}_client/operations.py", "exec"), table)
     check_examples(bundle, table["OPERATIONS"], sources)
@@ -104,8 +106,10 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
         (templates / "_facts.jinja").write_text(render_facts(bundle), encoding="utf-8")
         _run_generator(bundle_path, CONFIG_DIR / f"{exchange}.yaml", templates, package)
     shutil.rmtree(package / ".ruff_cache", ignore_errors=True)
-    (package / "operations.py").write_text(operations_source, encoding="utf-8")
-    _format(package / "operations.py")
+    for name, source in operation_files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(source, encoding="utf-8")
+    _format(*(package / name for name in operation_files))
     for path in sorted(package.rglob("*.py")):
         path.write_text(_header(spec) + path.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("", encoding="utf-8")

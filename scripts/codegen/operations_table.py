@@ -6,6 +6,11 @@ only reads, the request validator needs each parameter's constraints
 (:mod:`scripts.codegen._request_constraints`), and the response check needs each success body's fields
 (:mod:`scripts.codegen._response_constraints`). This module turns a bundled document into
 ``<package>/operations.py`` so nothing parses YAML at run time.
+
+The table is split so that its cost at import does not grow with the number of operations: ``operations.py``
+holds the classes and ``INDEX``, a route index of strings and booleans (what the signers and the route lookup
+need up front), and each operation's entry lives in its own module, ``<package>/entries/<operationId>.py``
+(``OPERATION``), which the runtime imports the first time that operation is called.
 """
 
 from __future__ import annotations
@@ -22,19 +27,24 @@ from ._response_constraints import RESPONSE_FIELD_CLASS, response_source
 from ._schemas import ConstraintError
 from .bundle import HTTP_METHODS
 
-__all__ = ["render_operations_module"]
+__all__ = ["ENTRIES_PACKAGE", "render_operations_module", "render_operations_package"]
+
+ENTRIES_PACKAGE = "entries"
+"""The sub-package of a generated package holding one module per operation entry (``entries/<operationId>.py``)."""
 
 _PRELUDE = '''"""Per-operation metadata from {spec}: signing, rate limits, read-only flag, parameter and
 response checks.
 
-Each entry describes one operation of this package. ``ROUTES`` indexes them by ``(METHOD, path)``,
-which is how an ``httpx.Auth`` sees a request.
+``INDEX`` maps each operation's ``(METHOD, path)`` (how an ``httpx.Auth`` sees a request) to its operationId
+and whether it is signed. Each operation's ``Operation`` entry lives in its own module,
+``entries/<operationId>.py`` (``OPERATION``), imported on first use: importing this module costs the same
+whatever the number of operations.
 """
 
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-__all__ = ["OPERATIONS", "ROUTES", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"{extra_all}]
+__all__ = ["INDEX", "SERVER_URL", "Operation", "Param", "RateLimit", "ResponseField"{extra_all}]
 
 # The production base URL: the first entry of the spec's `servers`.
 SERVER_URL: Final = {server_url!r}
@@ -77,8 +87,18 @@ class Operation(NamedTuple):
     examples: tuple[tuple[str, object], ...] = ()
     spec_file: str = ""
 
+'''
 
-OPERATIONS: Final[tuple[Operation, ...]] = (
+_ENTRY = '''"""The operation-table entry of ``{operation_id}`` ({method} {path}) from {spec}; imported on first use."""
+
+from typing import Final
+
+from ..operations import {names}
+
+OPERATION: Final = {entry}
+'''
+
+_ENTRIES_INIT = '''"""One module per operation, each holding its ``OPERATION`` (see ``operations.INDEX``)."""
 '''
 
 
@@ -98,63 +118,81 @@ def _spec_file(sources: Mapping[str, Path] | None, operation_id: str) -> str:
     return source.as_posix() if source is not None else ""
 
 
-def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping[str, Path] | None = None) -> str:
-    """Return the source of ``operations.py`` for one bundled document; ``spec`` is its repo-relative path.
-
-    ``SERVER_URL`` is the first of the document's ``servers`` (the production URL). Each operation's
-    ``params`` and ``body`` carry the constraints of its request schema, ``response_status`` and ``response``
-    those of its success body; a schema keyword the client could not enforce raises
-    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation, after its endpoint file
-    when ``sources`` (``operationId -> file``) knows it.
-
-    Backpack bundles (those whose operations carry ``x-signing.instruction``) also get ``INSTRUCTIONS``:
-    ``(METHOD, path) -> instruction`` for signed routes and ``None`` for public ones.
-    """
-    rows: list[str] = []
-    instructions: list[str] = []
-    for route in sorted(bundle["paths"]):
-        for method in HTTP_METHODS:
-            op = bundle["paths"][route].get(method)
-            if op is None:
-                continue
-            signing = op.get("x-signing") or {}
-            instruction = signing.get("instruction")
-            signed = bool(op.get("security"))
-            try:
-                params, body = constraints_source(bundle, route, method)
-                response_status, response = response_source(bundle, route, method)
-                examples = examples_source(bundle, route, method)
-            except ConstraintError as error:
-                source = (sources or {}).get(op["operationId"])
-                if source is None:
-                    raise
-                raise ConstraintError(f"{source}: {error}") from None
-            rate_limit = _rate_limit(op["x-rate-limit"], bundle.get(POOLS_EXTENSION), op["operationId"])
-            rows.append(
-                "    Operation(\n"
-                f"        operation_id={op['operationId']!r},\n"
-                f"        tag={op['tags'][0]!r},\n"
-                f"        method={method.upper()!r},\n"
-                f"        path={route!r},\n"
-                f"        signed={signed!r},\n"
-                f"        read_only={bool(op['x-read-only'])!r},\n"
-                f"        rate_limit={rate_limit},\n"
-                f"        instruction={instruction!r},\n"
-                f"        params={params},\n"
-                f"        body={body},\n"
-                f"        response_status={response_status!r},\n"
-                f"        response={response},\n"
-                f"        examples={examples},\n"
-                f"        spec_file={_spec_file(sources, op['operationId'])!r},\n"
-                "    ),\n"
-            )
-            instructions.append(f"        ({method.upper()!r}, {route!r}): {instruction!r},\n")
-    has_instructions = any(
-        (op.get("x-signing") or {}).get("instruction")
-        for item in bundle["paths"].values()
-        for method, op in item.items()
-        if method in HTTP_METHODS
+def _entry(bundle: dict[str, Any], route: str, method: str, op: dict[str, Any], sources: Mapping[str, Path]) -> str:
+    signing = op.get("x-signing") or {}
+    try:
+        params, body = constraints_source(bundle, route, method)
+        response_status, response = response_source(bundle, route, method)
+        examples = examples_source(bundle, route, method)
+    except ConstraintError as error:
+        source = sources.get(op["operationId"])
+        if source is None:
+            raise
+        raise ConstraintError(f"{source}: {error}") from None
+    return (
+        "Operation(\n"
+        f"    operation_id={op['operationId']!r},\n"
+        f"    tag={op['tags'][0]!r},\n"
+        f"    method={method.upper()!r},\n"
+        f"    path={route!r},\n"
+        f"    signed={bool(op.get('security'))!r},\n"
+        f"    read_only={bool(op['x-read-only'])!r},\n"
+        f"    rate_limit={_rate_limit(op['x-rate-limit'], bundle.get(POOLS_EXTENSION), op['operationId'])},\n"
+        f"    instruction={signing.get('instruction')!r},\n"
+        f"    params={params},\n"
+        f"    body={body},\n"
+        f"    response_status={response_status!r},\n"
+        f"    response={response},\n"
+        f"    examples={examples},\n"
+        f"    spec_file={_spec_file(sources, op['operationId'])!r},\n"
+        ")"
     )
+
+
+def _operations(bundle: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(route, method, operation)`` in the table's order: by path, then by method."""
+    return [
+        (route, method, bundle["paths"][route][method])
+        for route in sorted(bundle["paths"])
+        for method in HTTP_METHODS
+        if bundle["paths"][route].get(method) is not None
+    ]
+
+
+def render_operations_package(
+    bundle: dict[str, Any], spec: str, sources: Mapping[str, Path] | None = None
+) -> dict[str, str]:
+    """Return the operation table of one bundled document as files: ``{path in the package: source}``.
+
+    ``operations.py`` holds the classes, ``SERVER_URL`` (the first of the document's ``servers``: the production
+    URL), ``INDEX`` (``(METHOD, path) -> (operationId, signed)``) and, for Backpack bundles (those whose
+    operations carry ``x-signing.instruction``), ``INSTRUCTIONS``: ``(METHOD, path) -> instruction`` for signed
+    routes and ``None`` for public ones. ``entries/<operationId>.py`` holds each operation's ``OPERATION``: its
+    ``params`` and ``body`` carry the constraints of its request schema, ``response_status`` and ``response``
+    those of its success body. A schema keyword the client could not enforce raises
+    :class:`~scripts.codegen._request_constraints.ConstraintError` naming the operation, after its endpoint file
+    when ``sources`` (``operationId -> file``) knows it. Each operation costs the same to render whatever the
+    size of the bundle, so generation stays linear.
+    """
+    files: dict[str, str] = {f"{ENTRIES_PACKAGE}/__init__.py": _ENTRIES_INIT}
+    index: list[str] = []
+    instructions: list[str] = []
+    for route, method, op in _operations(bundle):
+        entry = _entry(bundle, route, method, op, sources or {})
+        names = [name for name in ("Operation", "Param", "RateLimit", "ResponseField") if f"{name}(" in entry]
+        files[f"{ENTRIES_PACKAGE}/{op['operationId']}.py"] = _ENTRY.format(
+            operation_id=op["operationId"],
+            method=method.upper(),
+            path=route,
+            spec=spec,
+            names=", ".join(names),
+            entry=entry,
+        )
+        key = f"({method.upper()!r}, {route!r})"
+        index.append(f"        {key}: ({op['operationId']!r}, {bool(op.get('security'))!r}),\n")
+        instruction = (op.get("x-signing") or {}).get("instruction")
+        instructions.append(f"        {key}: {instruction!r},\n")
+    has_instructions = any((op.get("x-signing") or {}).get("instruction") for _, _, op in _operations(bundle))
     extra_all = ', "INSTRUCTIONS"' if has_instructions else ""
     text = _PRELUDE.format(
         spec=spec,
@@ -163,11 +201,29 @@ def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping
         param_class=PARAM_CLASS,
         response_field_class=RESPONSE_FIELD_CLASS,
     )
-    text += "".join(rows) + ")\n\n"
-    text += "ROUTES: Final = MappingProxyType({(op.method, op.path): op for op in OPERATIONS})\n"
+    text += (
+        "\n# (METHOD, path) -> (operationId, signed): strings and booleans only, so it stays cheap to import; the\n"
+        "# entry itself is entries/<operationId>.py.\n"
+        "INDEX: Final = MappingProxyType(\n    {\n" + "".join(index) + "    }\n)\n"
+    )
     if has_instructions:
         text += (
             "\n# Signing instruction per route; None marks a public route that is sent unsigned.\n"
             "INSTRUCTIONS: Final = MappingProxyType(\n    {\n" + "".join(instructions) + "    }\n)\n"
         )
-    return text
+    files["operations.py"] = text
+    return files
+
+
+def render_operations_module(bundle: dict[str, Any], spec: str, sources: Mapping[str, Path] | None = None) -> str:
+    """One self-contained module with every entry after the classes and ``INDEX`` (``OPERATIONS``, in the table's
+    order, and ``ROUTES`` by ``(METHOD, path)``): what the generator executes to check the spec's examples before
+    writing anything, and what tests render from edited bundles. Not written to the package (see
+    :func:`render_operations_package`)."""
+    files = render_operations_package(bundle, spec, sources)
+    entries = [
+        files[f"{ENTRIES_PACKAGE}/{op['operationId']}.py"].partition("OPERATION: Final = ")[2]
+        for _, _, op in _operations(bundle)
+    ]
+    text = files["operations.py"] + "\nOPERATIONS = (\n" + "".join(f"{entry.rstrip()},\n" for entry in entries) + ")\n"
+    return text + "ROUTES = {(op.method, op.path): op for op in OPERATIONS}\n"

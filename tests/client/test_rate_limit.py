@@ -17,21 +17,23 @@ from typing import Any, Final
 
 import httpx
 import pytest
-from backpack_client.operations import ROUTES as BACKPACK_ROUTES
-from binance_client.operations import ROUTES as BINANCE_ROUTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from okx_client.api.account import get_max_loan
 from okx_client.errors import UnexpectedStatus
-from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RateLimitError
 from auth_plugins._gates import RequestGate
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry, rate_limit_gate
 from auth_plugins.sandbox import OKX_CREDENTIALS, Sandbox
 from auth_plugins.sandbox._ratelimit import SlidingWindowLimiter
 from tests._exchanges import EXCHANGES, NO_RETRY
 from tests._gated import gated_client
+
+BACKPACK_ROUTES: Final = routes("backpack_client")
+BINANCE_ROUTES: Final = routes("binance_client")
+OKX_ROUTES: Final = routes("okx_client")
 
 OKX_MAX_LOAN: Final = OKX_ROUTES[("GET", "/api/v5/account/max-loan")]
 OKX_TIME: Final = OKX_ROUTES[("GET", "/api/v5/public/time")]

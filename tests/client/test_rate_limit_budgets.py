@@ -19,16 +19,17 @@ import httpx
 import pytest
 from binance_client.api.general import get_server_time as binance_time
 from binance_client.api.margin import query_max_borrow
-from binance_client.operations import ROUTES as BINANCE_ROUTES
-from okx_client.operations import ROUTES as OKX_ROUTES
 
 from auth_plugins import RetryPolicy, binance
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
 from auth_plugins.sandbox import BINANCE_CREDENTIALS, ExchangeSandbox, Sandbox
 from tests._readme import block
 from tests._specs import REPO
 from tests.codegen.test_adding_an_endpoint import SECTION, STAMP, TARGET, _copy_of_the_repository, _make, _run
 
+OKX_ROUTES: Final = routes("okx_client")
+BINANCE_ROUTES: Final = routes("binance_client")
 OKX_MAX_LOAN: Final = OKX_ROUTES[("GET", "/api/v5/account/max-loan")]
 BINANCE_MAX_BORROW: Final = BINANCE_ROUTES[("GET", "/sapi/v1/margin/maxBorrowable")]
 BINANCE_TIME: Final = BINANCE_ROUTES[("GET", "/api/v3/time")]
@@ -290,8 +291,10 @@ from auth_plugins import RetryPolicy, okx
 from auth_plugins._ratelimit import RateLimitGate
 from auth_plugins.sandbox import OKX_CREDENTIALS, Sandbox
 from auth_plugins.sandbox._credentials import factory_arguments
+from auth_plugins._generated import routes
 from okx_client.api.account import get_max_loan, get_max_withdrawal
-from okx_client.operations import ROUTES
+
+ROUTES = routes("okx_client")
 
 waits = []  # every wait the gate takes
 

@@ -28,15 +28,17 @@ import httpx
 import pytest
 import redis
 from okx_client.api.account import get_max_loan
-from okx_client.operations import ROUTES as OKX_ROUTES
 from pytest_redis import factories
 
 from auth_plugins import RateLimitError, RedisRateLimit, RetryPolicy, SharedBudgetError, okx
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry
 from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, close_shared_backends
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
 from auth_plugins.sandbox import OKX_CREDENTIALS, Sandbox
 from tests._specs import REPO
+
+OKX_ROUTES: Final = routes("okx_client")
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None,
@@ -411,7 +413,7 @@ def test_a_password_in_the_url_never_shows(limited: Sandbox, caplog: pytest.LogC
 
 _HOLDER: Final = """
 import sys, time, httpx
-from okx_client.operations import ROUTES
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
 from auth_plugins._ratelimit_redis import RedisRateLimit
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
@@ -419,7 +421,7 @@ from auth_plugins.sandbox import OKX_CREDENTIALS as C
 local = RateLimitGate("OKX", C.api_key, registry=RateLimitRegistry())
 settings = RedisRateLimit(sys.argv[1], lease_s=0.8)
 gate = SharedRateLimitGate("OKX", C.api_key, settings, secrets=(C.api_key, C.api_secret, C.passphrase), local=local)
-operation = ROUTES[("GET", "/api/v5/account/max-loan")]
+operation = routes("okx_client")[("GET", "/api/v5/account/max-loan")]
 for _ in range(20):
     gate.before_send(operation, httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan"))
 print("holding", flush=True)

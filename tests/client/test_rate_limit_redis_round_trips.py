@@ -21,10 +21,10 @@ import httpx
 import pytest
 import redis
 from okx_client.api.account import get_max_loan
-from okx_client.operations import ROUTES
 from pytest_redis import factories
 
 from auth_plugins import RedisRateLimit, RetryPolicy, okx
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import DEFAULT_REGISTRY, RateLimitGate, RateLimitRegistry
 from auth_plugins._ratelimit_redis import _backend
 from auth_plugins._ratelimit_redis._backend import Budget, RedisBackend, Unavailable, close_shared_backends
@@ -277,7 +277,7 @@ def test_a_gate_reports_through_the_trace_without_a_round_trip_of_its_own(
         local=RateLimitGate("OKX", key, registry=RateLimitRegistry()),
     )
     request = httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan")
-    gate.before_send(ROUTES[("GET", "/api/v5/account/max-loan")], request)
+    gate.before_send(routes("okx_client")[("GET", "/api/v5/account/max-loan")], request)
     db.config_resetstat()
     request.extensions["trace"]("http11.receive_response_headers.complete", {})
     assert _script_calls(db) == 0 and backend.pending == 1

@@ -4,13 +4,14 @@ before anything is sent, the environment variable, fingerprints, key names, leas
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import httpx
 import pytest
-from okx_client.operations import ROUTES as OKX_ROUTES
+from okx_client.operations import Operation
 
 from auth_plugins import RATE_LIMIT_ENV, ConfigurationError, RedisRateLimit, okx
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import (
     RATE_LIMIT_ACCOUNT_ENV,
     RATE_LIMIT_MASTER_ACCOUNT_ENV,
@@ -24,10 +25,13 @@ from auth_plugins._ratelimit_redis._backend import close_shared_backends
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate, effective_window_ms, lease_ms
 from auth_plugins.sandbox import OKX_CREDENTIALS
 
+OKX_ROUTES: Final = routes("okx_client")
+
 KEY: Final = OKX_CREDENTIALS.api_key
 SECRETS: Final = (KEY, OKX_CREDENTIALS.api_secret, OKX_CREDENTIALS.passphrase)
 PASSWORD: Final = "s3cret-redis-pw"
-MAX_LOAN: Final = OKX_ROUTES[("GET", "/api/v5/account/max-loan")]
+# The concrete generated entry (a NamedTuple), so the tests can _replace its rate limit.
+MAX_LOAN: Final = cast(Operation, OKX_ROUTES[("GET", "/api/v5/account/max-loan")])
 
 
 @pytest.fixture(autouse=True)

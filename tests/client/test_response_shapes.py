@@ -6,7 +6,6 @@ conforming bodies with extra fields still parse; and the generated ``response`` 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Final
 import pytest
 
 from auth_plugins import ResponseError
+from auth_plugins._generated import operation, routes
 from auth_plugins._response_shapes import ShapeMismatch, expected_shape
 from auth_plugins.sandbox import Sandbox
 from scripts.codegen._schemas import ConstraintError
@@ -155,9 +155,7 @@ BREAKS: Final[list[tuple[str, str, tuple[str, str], Any, str]]] = [
 
 
 def _route(exchange: str, operation_id: str) -> Any:
-    table = importlib.import_module(f"{exchange}_client.operations")
-    [entry] = [op for op in table.OPERATIONS if op.operation_id == operation_id]
-    return entry
+    return operation(f"{exchange}_client", operation_id)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -265,16 +263,16 @@ def _actual_fields(entry: Any) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("exchange", NAMES)
 def test_the_response_table_matches_the_spec_for_each_operation(exchange: str) -> None:
-    table = importlib.import_module(f"{exchange}_client.operations")
+    table = routes(f"{exchange}_client")
     for method, route, op in operations(exchange):
-        entry = table.ROUTES[(method, route)]
+        entry = table[(method, route)]
         [status] = [code for code in op["responses"] if str(code).startswith("2")]
         assert entry.response_status == int(status)
         [(media, content)] = resolve(exchange, op["responses"][status])["content"].items()
         expected = _expected_fields(exchange, content["schema"]) if "json" in media else []
         assert _actual_fields(entry) == expected, (exchange, op["operationId"])
     if exchange == "backpack":  # the plain-text server time has nothing to check here
-        assert table.ROUTES[("GET", "/api/v1/time")].response == ()
+        assert table[("GET", "/api/v1/time")].response == ()
 
 
 def test_the_tables_hold_the_fields_the_checks_rely_on() -> None:
@@ -295,10 +293,10 @@ def test_the_tables_hold_the_fields_the_checks_rely_on() -> None:
 def _documented_200s() -> list[tuple[str, str, Any, Any]]:
     found = []
     for exchange in NAMES:
-        table = importlib.import_module(f"{exchange}_client.operations")
+        table = routes(f"{exchange}_client")
         for method, route, op in operations(exchange):
             [(_, content)] = resolve(exchange, op["responses"]["200"])["content"].items()
-            found.append((exchange, op["operationId"], table.ROUTES[(method, route)], content["example"]))
+            found.append((exchange, op["operationId"], table[(method, route)], content["example"]))
     return found
 
 

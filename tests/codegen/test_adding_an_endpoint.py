@@ -28,8 +28,8 @@ STAMP: Final = ".venv/.installed-stamp"
 # The suites that take every operation from the bundles, and the tests among them that must see the new one.
 SUITES: Final = ("tests/contract", "tests/client/test_response_shapes.py", "tests/client/test_validation.py")
 MUST_RUN: Final = (
-    "test_operation_passes_the_sandbox_and_parses_the_documented_example[okx-get_max_withdrawal",
-    "test_a_tampered_signature_is_refused[okx-get_max_withdrawal",
+    "test_operation_passes_the_sandbox_and_parses_the_documented_example[okx-get_max_withdrawal-live-sample-sync",
+    "test_operation_passes_the_sandbox_and_parses_the_documented_example[okx-get_max_withdrawal-live-sample-async",
     "test_every_documented_example_has_the_documented_shape[okx-get_max_withdrawal",
 )
 

@@ -46,10 +46,12 @@ ENDPOINT_FUNCTIONS: Final = ("sync", "sync_detailed", "asyncio", "asyncio_detail
 REQUEST_KEYS: Final = {"method", "url", "content", "headers"}
 """What an endpoint function may hand ``request``: ``_clients._build`` sends a target and body as built."""
 TABLES: Final = {
-    "OPERATIONS": tuple,
-    "ROUTES": MappingProxyType,
+    "INDEX": MappingProxyType,
     "SERVER_URL": str,
 }
+"""``INDEX``: ``(METHOD, path) -> (operationId, signed)`` (``_generated.routes`` and ``signed_routes``)."""
+ENTRY_MODULE: Final = "{package}.entries.{operation_id}"
+"""Where ``_generated.operation`` imports each entry from, as ``OPERATION``."""
 BACKPACK_TABLES: Final = {"INSTRUCTIONS": MappingProxyType}
 """``backpack._signer`` signs with the instruction of each route."""
 
@@ -258,11 +260,22 @@ def _check_tables(problems: list[str], package: str, operations: ModuleType) -> 
     for name, kind in wanted.items():
         if not isinstance(getattr(operations, name, None), kind):
             problems.append(f"{package}.operations.{name} is not a {kind.__name__} (auth_plugins._generated reads it)")
-    table = getattr(operations, "OPERATIONS", ())
-    if not table:
-        problems.append(f"{package}.operations.OPERATIONS is empty")
+    index = getattr(operations, "INDEX", {})
+    if not index:
+        problems.append(f"{package}.operations.INDEX is empty")
         return []
-    for entry in table:
+    table: list[OperationInfo] = []
+    for route, value in index.items():
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
+            problems.append(f"{package}.operations.INDEX[{route!r}] is not (operationId, signed)")
+            continue
+        operation_id, signed = value
+        module_name = ENTRY_MODULE.format(package=package, operation_id=operation_id)
+        try:
+            entry = importlib.import_module(module_name).OPERATION
+        except (ImportError, AttributeError):
+            problems.append(f"{module_name}.OPERATION cannot be imported (auth_plugins._generated.operation)")
+            continue
         where = f"{package}.operations {getattr(entry, 'operation_id', entry)!r}"
         _check_types(problems, where, entry, OPERATION_TYPES, "auth_plugins._operation.OperationInfo")
         for param in (*getattr(entry, "params", ()), *filter(None, [getattr(entry, "body", None)])):
@@ -271,17 +284,20 @@ def _check_tables(problems: list[str], package: str, operations: ModuleType) -> 
             _check_types(problems, f"{where} response field", field, RESPONSE_FIELD_TYPES, "_response_shapes")
         if getattr(entry, "rate_limit", None) is not None:
             _check_types(problems, f"{where} rate limit", entry.rate_limit, RATE_LIMIT_TYPES, "auth_plugins._ratelimit")
-        routes = getattr(operations, "ROUTES", {})
-        if routes.get((getattr(entry, "method", ""), getattr(entry, "path", ""))) is not entry:
-            problems.append(f"{where} is not ROUTES[(method, path)] (auth_plugins._routes.lookup)")
+        found = (getattr(entry, "method", ""), getattr(entry, "path", ""))
+        if found != route or getattr(entry, "operation_id", "") != operation_id:
+            problems.append(f"{where} is {found}, not INDEX's {route} (auth_plugins._routes.lookup)")
+        if signed is not getattr(entry, "signed", None):
+            problems.append(f"{where}: INDEX says signed={signed!r} (the signers' allow-list), the entry does not")
         if package == "backpack_client":
-            instruction = getattr(operations, "INSTRUCTIONS", {}).get((entry.method, entry.path), "missing")
+            instruction = getattr(operations, "INSTRUCTIONS", {}).get(route, "missing")
             if instruction != (entry.instruction if entry.signed else None):
                 problems.append(f"{where}: INSTRUCTIONS gives {instruction!r}")
+        table.append(entry)
     server = getattr(operations, "SERVER_URL", "")
     if not str(server).startswith("https://"):
         problems.append(f"{package}.operations.SERVER_URL {server!r} is not an https:// URL")
-    return list(table)
+    return table
 
 
 def _check_endpoint(problems: list[str], package: str, module: ModuleType, operation: OperationInfo) -> None:

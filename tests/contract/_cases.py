@@ -3,6 +3,12 @@
 Shared by the contract, property and signing-rule tests. The operations come from the committed bundles
 (``generated/<exchange>_client/openapi.yaml``), their arguments from the spec's examples, the credentials from the
 sandbox (tests/_exchanges.py); nothing here knows an operation by name.
+
+What only a new operation can break (its wire shape, its signature, its parse) is tested for every operation; what
+is shared machinery (other key types, refusals, signing rules, error mapping) is tested once per *kind* of
+operation: same exchange, signed or public, same method, with or without a JSON body (:func:`kind`). Each kind is
+represented by its richest operation (:func:`representatives`), so a new kind is tested as soon as it appears, and
+one more operation of a known kind adds only its own per-operation tests.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import asyncio
 import importlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
@@ -32,9 +38,13 @@ __all__ = [
     "awkward_kwargs",
     "call",
     "contract_cases",
+    "default_variant",
     "expected_body",
+    "kind",
     "make_sandbox_client",
     "outcome",
+    "per_operation",
+    "representatives",
     "variants",
 ]
 
@@ -88,9 +98,17 @@ def variants(exchange: str, signed: bool) -> tuple[str, ...]:
     return facts.variants if signed else facts.variants[:1]
 
 
+def default_variant(exchange: str, signed: bool) -> str:
+    """The key type every operation is called with (the others are tested once per kind)."""
+    return variants(exchange, signed)[0]
+
+
 def make_sandbox_client(exchange: str, variant: str, base_url: str, **options: Any) -> Any:
     """A client from the public factory of ``exchange``, with the sandbox's throwaway credentials for ``variant``;
-    ``options`` go to ``make_client`` (``clock=``, ``transport=``, a wrong ``api_key`` or ``api_secret`` ...)."""
+    ``options`` go to ``make_client`` (``clock=``, ``transport=``, a wrong ``api_key`` or ``api_secret`` ...).
+    The client-side rate limiter is off unless asked for: limits are not what contract tests are about
+    (tests/client/test_rate_limit.py is), and waiting on them would make every added operation cost seconds."""
+    options.setdefault("rate_limit", False)
     return EXCHANGES[exchange].make(base_url, variant, **options)
 
 
@@ -154,6 +172,38 @@ def contract_cases() -> Iterator[Case]:
                     args,
                     operation,
                 )
+
+
+def kind(case: Case) -> tuple[str, bool, str, bool]:
+    """What shared machinery sees of an operation: ``(exchange, signed, METHOD, has a JSON body)``."""
+    return case.exchange, case.signed, case.method, "requestBody" in case.operation
+
+
+def _richness(case: Case) -> int:
+    """How many values the operation's sample call sends (a body counts its fields): the representative of a kind
+    is its richest operation, so rules about several parameters (sorting, joining) have something to act on."""
+    return sum(
+        len(v.to_dict()) if hasattr(v, "to_dict") else 1 for v in sample(case.exchange, case.operation_id).values()
+    )
+
+
+def representatives(cases: Iterable[Case]) -> list[Case]:
+    """The cases (every key type and argument set) of one operation per :func:`kind`: the one whose sample call
+    sends the most values, the first in ``cases``' order among equals."""
+    cases = list(cases)
+    best: dict[tuple[str, bool, str, bool], tuple[int, str]] = {}
+    for case in cases:
+        richness = _richness(case)
+        if kind(case) not in best or richness > best[kind(case)][0]:
+            best[kind(case)] = (richness, case.operation_id)
+    return [case for case in cases if best[kind(case)][1] == case.operation_id]
+
+
+def per_operation(cases: Iterable[Case]) -> list[Case]:
+    """Every operation with the default key type, plus the other key types on each kind's representative."""
+    cases = list(cases)
+    chosen = {id(case) for case in representatives(cases)}
+    return [case for case in cases if case.variant == default_variant(case.exchange, case.signed) or id(case) in chosen]
 
 
 def call(case: Case, client: Any, mode: str, kwargs: dict[str, Any] | None = None) -> tuple[int, list[Any]]:

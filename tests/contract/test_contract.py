@@ -1,9 +1,11 @@
 """Contract tests: every bundled operation through the public factories, over real HTTP, against the sandbox.
 
 Each call goes through ``auth_plugins.<exchange>.make_client`` with the sandbox's throwaway keys; the sandbox
-validates the request against the spec and recomputes the signature from the raw bytes it received. Sync and
-async, every key type, sample arguments and arguments that need percent-encoding. Then the four ways a signed
-request must be refused: tampered signature, expired timestamp, wrong key, missing required parameter.
+validates the request against the spec and recomputes the signature from the raw bytes it received. Every
+operation: sync and async, sample arguments and arguments that need percent-encoding, with the default key type;
+every other key type once per kind of operation (tests/contract/_cases.py). Then, once per kind and key type, the
+ways a signed request must be refused: tampered signature, expired timestamp, wrong key, wrong secret, missing
+required parameter.
 """
 
 from __future__ import annotations
@@ -27,13 +29,19 @@ from tests.contract._cases import (
     assert_rejected,
     call,
     contract_cases,
+    default_variant,
     expected_body,
+    kind,
     make_sandbox_client,
     outcome,
+    per_operation,
+    representatives,
 )
 
-CASES: Final = list(contract_cases())
-SIGNED_SAMPLES: Final = [case for case in CASES if case.signed and case.args == "sample"]
+ALL_CASES: Final = list(contract_cases())
+CASES: Final = per_operation(ALL_CASES)
+SIGNED_SAMPLES: Final = [case for case in representatives(ALL_CASES) if case.signed and case.args == "sample"]
+"""The refusals test shared machinery (signer, sandbox verifier, error table): once per kind and key type."""
 
 API_KEYS: Final = {
     ("backpack", "ed25519"): BACKPACK_CREDENTIALS.api_key,
@@ -65,7 +73,14 @@ def _as_json(parsed: Any) -> Any:
 def test_the_cases_cover_every_operation_key_and_awkward_parameter() -> None:
     operations = {(ex, op["operationId"]) for ex, _, _, op in all_operations()}
     assert {(case.exchange, case.operation_id) for case in CASES} == operations
+    for exchange, operation_id in operations:  # every operation, sync and async, with its default key
+        ran = [c for c in CASES if (c.exchange, c.operation_id) == (exchange, operation_id)]
+        assert {c.variant for c in ran} >= {default_variant(exchange, ran[0].signed)}
     assert {(case.exchange, case.variant) for case in CASES if case.signed} == set(API_KEYS)
+    kinds = {kind(case) for case in ALL_CASES}
+    assert {kind(case) for case in SIGNED_SAMPLES} == {k for k in kinds if k[1]}  # every signed kind is refused
+    for case in ALL_CASES:  # every key type on every kind
+        assert any((kind(c), c.variant) == (kind(case), case.variant) for c in CASES)
     for exchange, _, _, op in all_operations():
         sent = sample(exchange, op["operationId"])
         params = [p for p in op.get("parameters", []) if snake(p["name"]) in sent]

@@ -3,8 +3,9 @@
 Each mutation is a source-level edit of a signer module (``auth_plugins.<exchange>._signer``): every edit must
 match the source exactly once, so a mutation cannot silently rot when the signer is rewritten; the edited
 source is compiled into a fresh module and its signer class is plugged into the public factory. The contract
-check then calls every signed operation of that exchange (every key type, sample and awkward arguments)
-through ``make_client`` against a sandbox on a frozen clock, and the sandbox must refuse at least one of
+check then calls every kind of signed operation of that exchange (the richest operation of each kind, see
+tests/contract/_cases.py; every key type, sample and awkward arguments) through ``make_client`` against a
+sandbox on a frozen clock, and the sandbox must refuse at least one of
 those requests on authentication grounds. The unmutated source, compiled the same way, must pass the same check.
 """
 
@@ -22,7 +23,7 @@ from auth_plugins.backpack import _signer as backpack_signer
 from auth_plugins.binance import _signer as binance_signer
 from auth_plugins.okx import _signer as okx_signer
 from auth_plugins.sandbox import RequestRecord, Sandbox
-from tests.contract._cases import contract_cases, make_sandbox_client
+from tests.contract._cases import Case, contract_cases, make_sandbox_client, representatives
 
 T0: Final = 1_700_000_000_123
 SIGNERS: Final = {
@@ -123,10 +124,10 @@ def frozen() -> Iterator[Sandbox]:
 
 
 def contract_check(sandbox: Sandbox, exchange: str) -> list[RequestRecord]:
-    """Call every signed operation of ``exchange`` once per key type and argument set, through the public
+    """Call each kind of signed operation of ``exchange`` once per key type and argument set, through the public
     factory on a clock frozen at ``T0``; return what the sandbox recorded."""
     sandbox.reset()
-    cases = [case for case in contract_cases() if case.exchange == exchange and case.signed]
+    cases = _signed_cases(exchange)
     for variant in dict.fromkeys(case.variant for case in cases):
         # Rate limits are not the subject here (tests/test_rate_limit.py); hundreds of calls would wait on them.
         with make_sandbox_client(
@@ -143,8 +144,13 @@ def contract_check(sandbox: Sandbox, exchange: str) -> list[RequestRecord]:
     return sandbox.requests(exchange)
 
 
+def _signed_cases(exchange: str) -> list[Case]:
+    """The signing rules are the signer's, the same for every operation of a kind: its richest one stands in."""
+    return [case for case in representatives(contract_cases()) if case.exchange == exchange and case.signed]
+
+
 def _signed_case_count(exchange: str) -> int:
-    return sum(1 for case in contract_cases() if case.exchange == exchange and case.signed)
+    return len(_signed_cases(exchange))
 
 
 def _refused(records: list[RequestRecord]) -> list[str]:
