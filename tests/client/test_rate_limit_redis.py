@@ -451,7 +451,7 @@ def test_a_process_that_dies_with_requests_in_flight_holds_the_budget_only_until
 
 _SPENDER: Final = """
 import sys, httpx
-from okx_client.operations import ROUTES
+from auth_plugins._generated import routes
 from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
 from auth_plugins._ratelimit_redis import RedisRateLimit
 from auth_plugins._ratelimit_redis._gate import SharedRateLimitGate
@@ -459,7 +459,7 @@ url, key, account = sys.argv[1:]
 local = RateLimitGate("OKX", key, registry=RateLimitRegistry())
 settings = RedisRateLimit(url, lease_s=5.0)
 gate = SharedRateLimitGate("OKX", key, settings, secrets=(key, "s"), account=account, local=local)
-operation = ROUTES[("GET", "/api/v5/account/max-loan")]
+operation = routes("okx_client")[("GET", "/api/v5/account/max-loan")]
 for _ in range(20):
     gate.before_send(operation, httpx.Request("GET", "http://127.0.0.1:9/api/v5/account/max-loan"))
 print("spent", flush=True)
