@@ -78,20 +78,17 @@ def _entries(lines: Sequence[str]) -> Iterator[str]:
         yield " ".join(current)
 
 
-def _names(text: str, path: str) -> bool:
-    return re.search(rf"{re.escape(path)}(?![\w/-])", text) is not None
-
-
 def entries_naming(page: str, text: str, paths: Iterable[str]) -> list[ChangeEntry]:
     """Every entry under a dated heading of ``text`` that names one of ``paths``, newest first as written."""
-    wanted = sorted(set(paths), key=len, reverse=True)
+    # Longest first, so that /a/b/c is named rather than /a/b; a path followed by more path is another one.
+    wanted = [(path, re.compile(rf"{re.escape(path)}(?![\w/-])")) for path in sorted(set(paths), key=len, reverse=True)]
     found: list[ChangeEntry] = []
     for section in sections(text):
         date = _date(section.title)
         if date is None:
             continue
         for entry in _entries(section.lines):
-            named = next((path for path in wanted if _names(entry, path)), None)
+            named = next((path for path, pattern in wanted if pattern.search(entry)), None)
             if named is not None:
                 short = entry if len(entry) <= ENTRY_CHARS else entry[: ENTRY_CHARS - 3] + "..."
                 found.append(ChangeEntry(page, date, named, short))

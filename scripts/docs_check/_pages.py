@@ -30,6 +30,7 @@ __all__ = [
     "PAGE_SUFFIX",
     "Section",
     "NoEndpoint",
+    "Identity",
     "UnreadablePage",
     "bounds",
     "default_value",
@@ -39,9 +40,11 @@ __all__ = [
     "english_part",
     "enum_values",
     "fields_from_rows",
+    "identify",
     "is_english",
     "json_example",
     "list_limit",
+    "parse",
     "parse_binance",
     "parse_conditional",
     "parse_okx",
@@ -863,11 +866,27 @@ Parser = Callable[[str, str, dict[str, str], str], PageOperation]
 LAYOUTS: dict[str, Parser] = {"redoc": parse_redoc, "binance": parse_binance, "okx": parse_okx}
 
 
-def read_page(path: Path, folder: Path) -> PageOperation:
-    """Read one saved page into a :class:`PageOperation` whose ``origin`` is its path under ``folder``.
+@dataclass(frozen=True)
+class Identity:
+    """What a quick look at a page gives, before its tables are read: enough to tell whether it can be a
+    page of one of our operations (:func:`identify`)."""
 
-    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is empty, has no known layout, or lacks
-    what its layout's parser needs to identify the operation.
+    origin: str
+    meta: dict[str, str]
+    body: str
+    layout: str
+    exchange: str
+    source_url: str | None
+    route: tuple[str, str] | None
+
+
+def identify(path: Path, folder: Path) -> Identity:
+    """Read one saved page as far as its layout, exchange, source URL and route (the one of its HTTP
+    request section, or Redoc's route line), which is all :func:`match <scripts.docs_check.check.match_operation>`
+    needs.
+
+    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is binary, empty, in another language
+    only, or in no known layout.
     """
     try:
         text = path.read_bytes().decode("utf-8")
@@ -886,25 +905,60 @@ def read_page(path: Path, folder: Path) -> PageOperation:
     layout = detect_layout(meta, body)
     if layout is None:
         raise UnreadablePage("no known page layout (Backpack Redoc, Binance developer portal, OKX docs-v5)")
-    exchange = (
-        meta.get("exchange", "").lower()
-        or _host_exchange(meta.get("source_url") or _source_link(body))
-        or LAYOUT_EXCHANGE[layout]
-    )
-    page = LAYOUTS[layout](path.relative_to(folder).as_posix(), exchange, meta, body)
-    page.title = next((title for _, level, title in _headings(body.splitlines()) if level == 1), None)
+    source_url = meta.get("source_url") or _source_link(body)
+    exchange = meta.get("exchange", "").lower() or _host_exchange(source_url) or LAYOUT_EXCHANGE[layout]
+    route = _quick_route(layout, body)
+    return Identity(path.relative_to(folder).as_posix(), meta, body, layout, exchange, source_url, route)
+
+
+_REQUEST_HEADING = re.compile(r"^#+\s*HTTP Request.*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _quick_route(layout: str, body: str) -> tuple[str, str] | None:
+    """The route of the page's HTTP request section (or Redoc's route line), without reading the page."""
+    heading = _REQUEST_HEADING.search(body)
+    if heading:
+        end = body.find("\n#", heading.end())
+        match = _ROUTE.search(body, heading.end(), end if end >= 0 else len(body))
+        return (match[1].upper(), match[2]) if match else None
+    match = _REDOC_ROUTE.search(body) if layout == "redoc" else None
+    return (match[1].upper(), match[2]) if match else None
+
+
+def parse(identity: Identity) -> PageOperation:
+    """The whole page of an :func:`identify`-ed file; raises :class:`NoEndpoint` when it documents none."""
+    page = LAYOUTS[identity.layout](identity.origin, identity.exchange, identity.meta, identity.body)
+    page.title = next((title for _, level, title in _headings(identity.body.splitlines()) if level == 1), None)
     return page
 
 
+def read_page(path: Path, folder: Path) -> PageOperation:
+    """Read one saved page into a :class:`PageOperation` whose ``origin`` is its path under ``folder``.
+
+    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is empty, in another language only or
+    in no known layout, and :class:`NoEndpoint` for a page that documents no endpoint.
+    """
+    return parse(identify(path, folder))
+
+
+# The start of a page is enough to tell its language, and reading all of every page of a tree is not cheap.
+PROSE_SAMPLE = 6000
+_LATIN = re.compile(r"[A-Za-z]")
+_INDENTED = re.compile(r"^(?: {4}|\t).*$", re.MULTILINE)
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
 _CODE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)]*\)|https?://\S+", re.DOTALL)
 
 
 def is_english(body: str) -> bool:
-    """Whether the page's prose is mostly in Latin script (code, links and URLs not counted).
+    """Whether the page is in English: its top-level titles (else its prose without code, links and URLs)
+    mostly in Latin script.
 
     A page saved in Chinese only (its English half missing) has nothing the readers can rely on.
     """
-    prose = _CODE.sub(" ", body)
-    latin = sum(1 for char in prose if char.isascii() and char.isalpha())
-    other = sum(1 for char in prose if not char.isascii() and char.isalpha())
-    return latin >= other
+    if body.isascii():
+        return True
+    titles = [title for _, level, title in _headings(body.splitlines()) if level == 1]
+    # Code, links and indented code blocks are English on every page; a page's titles say its language.
+    prose = " ".join(titles) if titles else _INDENTED.sub(" ", _CODE.sub(" ", body[:PROSE_SAMPLE]))
+    prose = _CODE.sub(" ", prose)
+    return len(_LATIN.findall(prose)) >= len(_OTHER_LETTER.findall(prose))

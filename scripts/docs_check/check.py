@@ -85,7 +85,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scripts.docs_check._changelog import ChangeEntry, entries_naming, is_change_log
 from scripts.docs_check._model import Difference, Edit, Field, FieldType, PageOperation, Unreadable, render
-from scripts.docs_check._pages import NoEndpoint, UnreadablePage, discover_pages, read_page
+from scripts.docs_check._pages import NoEndpoint, UnreadablePage, discover_pages, identify, parse
 from scripts.docs_check._specs import AUTH_ORIGIN, load_specs
 
 __all__ = [
@@ -450,15 +450,28 @@ def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
     exchanges: set[str] = set()
     unmatched: list[_Unmatched] = []
     logs: list[tuple[str, str]] = []
+    our_urls = {normalize_url(spec.source_url) for spec in specs} - {None}
+    our_routes = {(spec.exchange, spec.method, spec.path) for spec in specs}
     for path in discover_pages(docs):
         report.pages += 1
         origin = path.relative_to(docs).as_posix()
         try:
-            page = read_page(path, docs)
+            identity = identify(path, docs)
+            exchanges.add(identity.exchange)
+            route = identity.route
+            # Only a page that can match one of our operations is read whole: a tree is mostly other pages.
+            ours = normalize_url(identity.source_url) in our_urls or (
+                route is not None and (identity.exchange, *route) in our_routes
+            )
+            if not ours and route is not None:
+                report.skipped += 1
+                unmatched.append(_Unmatched(origin, identity.source_url, " ".join(route)))
+                continue
+            if not ours:
+                raise NoEndpoint("no HTTP request line", identity.meta, identity.body)
+            page = parse(identity)
         except NoEndpoint as exc:
             report.without_endpoint += 1
-            exchange = exc.meta.get("exchange", "").lower()
-            exchanges.update([exchange] if exchange else [])
             log = is_change_log(exc.text)
             if log:
                 logs.append((origin, exc.text))
@@ -470,7 +483,6 @@ def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
         except Exception as exc:  # a parser bug on one odd page must not hide the report on all the others
             report.unreadable.append(Unreadable(origin, f"reader failed: {type(exc).__name__}: {exc}"))
             continue
-        exchanges.add(page.exchange)
         spec = match_operation(page, specs)
         if spec is None:
             report.skipped += 1
@@ -487,15 +499,14 @@ def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
         if spec.exchange not in exchanges or id(spec) in covered:
             continue
         replaced = by_url.get(normalize_url(spec.source_url)) or by_name.get(_slug(spec.source_url) or "")
-        route = f"{spec.method} {spec.path}"
+        shown = f"{spec.method} {spec.path}"
         if replaced is not None:
             what = "its page no longer documents this endpoint"
-            report.differences.append(Difference(replaced.origin, spec.origin, what, replaced.holds, route))
+            report.differences.append(Difference(replaced.origin, spec.origin, what, replaced.holds, shown))
         else:
-            report.notes.append(f"{spec.origin}: {route} has no page in the folder (not compared)")
-    ours = {spec.path for spec in specs if spec.path}
+            report.notes.append(f"{spec.origin}: {shown} has no page in the folder (not compared)")
     for origin, text in logs:
-        report.changes += entries_naming(origin, text, ours)
+        report.changes += entries_naming(origin, text, {spec.path for spec in specs if spec.path})
     return report
 
 
