@@ -612,7 +612,7 @@ def _lines(result: Draft, specs_root: Path) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m scripts.docs_check.new_endpoint PAGE``: exit 0 when drafted, 1 when the draft still
+    """``python -m scripts.docs_check new-endpoint PAGE``: exit 0 when drafted, 1 when the draft still
     differs from its page, 2 when the page is refused (one line naming the file and why)."""
     parser = argparse.ArgumentParser(prog="make new-endpoint PAGE=<saved page>", description=__doc__.splitlines()[0])
     parser.add_argument("page", type=Path, help="a saved doc page (*.md)")

@@ -4,10 +4,14 @@ Usage::
 
     python -m scripts.docs_check DOCS_FOLDER [--specs SPECS_DIR]     (make check-docs DOCS=<folder>)
 
-Every ``*.md`` page under DOCS_FOLDER (Backpack Redoc export, Binance developer portal, OKX docs-v5; only
-the English half of bilingual pages) is matched to one operation in ``specs/<exchange>/endpoints/*.yaml``:
-by its source URL (front matter ``source_url:`` or the ``**Source:**`` link) against ``externalDocs.url``,
-else by method and path. The two are then compared and every disagreement printed as one line::
+Every ``*.md`` page under DOCS_FOLDER, at any depth (a scraped tree of an exchange's whole docs will do), is
+first identified cheaply (layout: Backpack Redoc export, Binance developer portal, OKX docs-v5; only the English
+half of bilingual pages; its source URL and the route of its HTTP request section). Only a page that can be one
+of ours is read whole and matched to an operation in ``specs/<exchange>/endpoints/*.yaml``: by its source URL
+(front matter ``source_url:`` or the ``**Source:**`` link) against ``externalDocs.url``, else by method and path.
+Pages of other endpoints and pages documenting none are skipped and counted; change logs among the latter are
+read for dated entries naming one of our paths. Each matched pair is compared and every disagreement printed as
+one line::
 
     <page> -> <spec file>: <what>: page=<page value> spec=<spec value>
 
@@ -57,20 +61,25 @@ Judgement calls:
   the client retry the call, which could then act twice.
 * One unmatched page field and one unmatched spec field in the same place (same location, same parent) are
   reported as a single rename, not as one missing and one extra field.
-* A page with no matching spec operation is a difference, named against ``specs/<exchange>/endpoints/``
-  where the new endpoint file belongs. A spec operation with no page in the folder is only a note (printed,
-  not counted): the folder is whatever pages a user saved, so a missing page says nothing about the spec
-  being wrong (the server-time endpoints have no page in ../shared/exchange-docs by design). Notes appear
-  only for exchanges that have at least one page in the folder.
-* A page that cannot be read (empty, binary, no known layout) is reported as one ``unreadable`` line and
-  counts as a failure, because its operation went unchecked; the other pages are still compared.
+* A page of an endpoint we do not spec is skipped, only counted: a tree is mostly such pages, and the report is
+  about our operations (``make new-endpoint`` drafts one). A spec operation whose page (same source URL, or a
+  file named as its URL ends, as scrapers name them) now documents something else or nothing (a change log saved
+  under its name) is a difference. One with no page in the folder is a note (printed, not counted): the folder
+  is whatever pages a user saved (the server-time endpoints have no page in ../shared/exchange-docs by design).
+  Notes appear only for exchanges that have at least one page in the folder.
+* A page that cannot be read (empty, binary, not UTF-8, in another language only, or in no known layout) is
+  reported as one ``unreadable`` line and counts as a failure, because it may have been one of ours; the other
+  pages are still compared.
+* Change-log entries naming our paths are listed, not counted: they say where to look, and a change they
+  describe shows up as a difference once its page is saved.
 
 Not compared, on purpose: descriptions and status wording (the specs rephrase them), examples (illustrative;
 their field names are compared where the page's only field list is its example), ``pattern`` and
 ``minLength`` (no page states them), and any value the specs have no place for.
 
 Exit status: 0 when nothing differs, 1 when anything differs or could not be read, 2 on a usage error
-(folder missing, or holding no ``*.md`` page).
+(folder missing, or holding no ``*.md`` page). ``make update-specs`` applies the differences
+(scripts/docs_check/_update.py); ``make new-endpoint`` drafts a page's endpoint file (scripts/docs_check/_draft.py).
 """
 
 from __future__ import annotations
