@@ -169,7 +169,7 @@ def _amount_format(name: str, description: str, values: Sequence[Any]) -> tuple[
     amountish = bool(_AMOUNT.search(leaf) or _AMOUNT.search(description)) and not _NOT_AMOUNT.search(leaf)
     empty = "" in shown
     numbers = [value for value in shown if value]
-    if numbers and all(_DECIMAL.fullmatch(value) for value in numbers) and not _NOT_AMOUNT.search(leaf):
+    if numbers and all(_DECIMAL.fullmatch(value) for value in numbers):
         return ("decimal-or-empty" if empty else "decimal"), None
     if numbers and all(_WHOLE.fullmatch(value) for value in numbers) and amountish:
         fmt = "decimal-or-empty" if empty else "decimal"

@@ -111,6 +111,16 @@ def test_amounts_become_decimal_and_empty_strings_decimal_or_empty(specs: Path) 
     assert all(guess.startswith(f"{where}: ") for guess in result.guesses)
 
 
+def test_a_decimal_string_with_a_fraction_is_a_decimal_whatever_its_name(specs: Path) -> None:
+    page = read_page(SAMPLES / "2026-01/binance-Query-Cross-Margin-Account-Details.md", SAMPLES)
+    result = draft(page, specs)
+    item = yaml.safe_load(result.text)["components"]["schemas"]["QueryCrossMarginAccountDetailsResponse"]
+    assert item["properties"]["marginLevel"] == {"type": "string", "format": "decimal"}  # "11.64405625"
+    assert item["properties"]["accountType"] == {"type": "string"}  # "MARGIN_1"
+    assert item["properties"]["userAssets"]["items"]["properties"]["borrowed"]["format"] == "decimal"
+    assert not any("marginLevel" in guess for guess in result.guesses)
+
+
 def test_a_page_stating_two_weights_is_drafted_with_the_larger_one_as_a_guess(specs: Path) -> None:
     page = read_page(SAMPLES / "2026-01/binance-Query-Cross-Margin-Fee-Data.md", SAMPLES)
     assert (page.weight, page.weights, page.keyed_on) == (None, (1, 5), "ip")
@@ -379,3 +389,47 @@ def test_a_page_read_whole_only_when_it_can_be_ours(tmp_path: Path) -> None:
     with pytest.raises(NoEndpoint) as raised:
         read_page(CHANGE_LOG, SAMPLES)
     assert "2026-04-16" in raised.value.text and "更新日志" not in raised.value.text
+
+
+# --- the rate limit's shape (RATE-LIMIT-CONTRACT) ----------------------------------------------------------
+
+
+def test_pools_keys_and_undocumented_limits_read_as_the_contract_says(specs: Path, tmp_path: Path) -> None:
+    base = specs / "binance/_base.yaml"
+    pools = (
+        "x-rate-limit-pools:\n"
+        "  api-ip-weight: {limit: 6000, window-ms: 60000, keyed-on: ip, used-weight-header: X-MBX-USED-WEIGHT-1M}\n"
+    )
+    base.write_text(base.read_text(encoding="utf-8") + pools, encoding="utf-8")
+    time_spec = specs / "binance/endpoints/general.get_server_time.yaml"
+    text = time_spec.read_text(encoding="utf-8")
+    start = text.index("      x-rate-limit:")
+    end = text.index("      x-read-only:")
+    time_spec.write_text(text[:start] + "      x-rate-limit: {pool: api-ip-weight, weight: 1}\n" + text[end:], "utf-8")
+    loan = specs / "okx/endpoints/account.get_max_loan.yaml"
+    assert "keyed-on: user" in loan.read_text(encoding="utf-8")
+    operations = {op.origin.rsplit("/", 1)[1]: op for op in load_specs(specs)[0]}
+    server_time = operations["general.get_server_time.yaml"]
+    assert (server_time.pool, server_time.rate_limit, server_time.window_ms, server_time.keyed_on) == (
+        "api-ip-weight",
+        6000,
+        60000,
+        "ip",
+    )
+    assert (server_time.weight, server_time.used_weight_header) == (1, "X-MBX-USED-WEIGHT-1M")
+    assert operations["account.get_max_loan.yaml"].keyed_on == "account"  # the retired "user"
+    assert operations["account.get_max_borrow_quantity.yaml"].rate_limit_documented is False
+    # A Binance /api/* page draws on the shared pool; update-specs then changes only its weight.
+    page = (EXCHANGE_DOCS / "binance-query-max-borrow.md").read_text(encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "time.md").write_text(
+        page.replace("/sapi/v1/margin/maxBorrowable", "/api/v3/time")
+        .replace("margin_trading/borrow-and-repay/Query-Max-Borrow", "binance-spot-api-docs/rest-api/time")
+        .replace("**50(IP)**", "**2(IP)**"),
+        encoding="utf-8",
+    )
+    time_spec.unlink()
+    drafted = draft(read_page(docs / "time.md", docs), specs)
+    limit = yaml.safe_load(drafted.text)["paths"]["/api/v3/time"]["get"]["x-rate-limit"]
+    assert limit == {"pool": "api-ip-weight", "weight": 2}
