@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import ScalarString
 
 from scripts.docs_check._draft import (
     SPECS_ROOT,
@@ -36,6 +38,9 @@ from scripts.docs_check._profiles import PROFILES
 from scripts.docs_check.check import check
 
 __all__ = ["UpdateReport", "main", "update"]
+
+
+_COMMA_LIST_PATTERN = re.compile(r"\^\[\^,\]\+\(,\[\^,\]\+\)\{0,\d+\}\$")
 
 
 class _Unsupported(Exception):
@@ -129,14 +134,32 @@ def _set_schema_keyword(schema: CommentedMap, key: str, page: Field) -> None:
         elif "format" in schema and page.type.base != "string":
             del schema["format"]
     elif key == "enum":
-        schema["enum"] = sorted(page.enum or ())
-    elif key == "x-max-list-items":
+        _set_enum(schema, page.enum or frozenset())
+    elif key == "x-max-list-items" and page.max_list_items is not None:
         schema["x-max-list-items"] = page.max_list_items
+        # A comma-list pattern written for the old size says the same thing; it follows the new one.
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and _COMMA_LIST_PATTERN.fullmatch(pattern):
+            text = f"^[^,]+(,[^,]+){{0,{page.max_list_items - 1}}}$"
+            schema["pattern"] = type(pattern)(text) if isinstance(pattern, ScalarString) else text
     elif key in ("minimum", "maximum"):
         value = getattr(page, key)
         schema[key] = int(value) if value == int(value) else float(value)
     else:
         raise _Unsupported(f"{key} is not a schema keyword this tool sets")
+
+
+def _set_enum(schema: CommentedMap, values: frozenset[str]) -> None:
+    """The page's values, in the spec's order with new ones appended, in the list's own style."""
+    current = schema.get("enum")
+    if not isinstance(current, list):
+        schema["enum"] = sorted(values)
+        return
+    typed = {str(value): value for value in current}
+    for value in list(current):
+        if str(value) not in values:
+            current.remove(value)
+    current.extend(value for value in sorted(values) if value not in typed)
 
 
 def _conditional(description: str | None, conditional: bool) -> str:

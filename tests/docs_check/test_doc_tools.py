@@ -433,3 +433,47 @@ def test_pools_keys_and_undocumented_limits_read_as_the_contract_says(specs: Pat
     drafted = draft(read_page(docs / "time.md", docs), specs)
     limit = yaml.safe_load(drafted.text)["paths"]["/api/v3/time"]["get"]["x-rate-limit"]
     assert limit == {"pool": "api-ip-weight", "weight": 2}
+
+
+def test_update_specs_applies_every_mechanical_kind_of_change_once(specs: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = (EXCHANGE_DOCS / "okx-get-maximum-loan-of-instrument.md").read_text(encoding="utf-8")
+    changed = (
+        page.replace("#trading-account-rest-api-get-the-maximum-loan-of-instrument", "#account-max-loan", 1)
+        .replace("Rate Limit: 20 requests per 2 seconds", "Rate Limit: 40 requests per 2 seconds", 1)
+        .replace("#### Permission: Read", "#### Permission: Trade", 1)
+        .replace("`isolated` `cross`", "`isolated` `cross` `spot`", 1)
+        .replace("(no more than 5)", "(no more than 10)", 1)
+        .replace(
+            "mgnCcy | String | Margin currency", "mgnCcy | String | Margin currency  \nliab | String | Liability", 1
+        )
+    )
+    (docs / "okx.md").write_text(changed, encoding="utf-8")
+    spec_file = specs / "okx/endpoints/account.get_max_loan.yaml"
+    before = spec_file.read_text(encoding="utf-8")
+    first = update(docs, specs)
+    assert first.review == []
+    assert sorted(d.what for d in first.applied) == [
+        "externalDocs.url",
+        "parameter instId: x-max-list-items",
+        "parameter mgnMode: enum",
+        "response field liab",
+        "x-rate-limit.limit",
+        "x-read-only",
+    ]
+    operation = yaml.safe_load(spec_file.read_text(encoding="utf-8"))["paths"]["/api/v5/account/max-loan"]["get"]
+    assert operation["externalDocs"]["url"] == "https://www.okx.com/docs-v5/en/#account-max-loan"
+    # The key is written in the contract's vocabulary: the retired "user" becomes "account".
+    assert operation["x-rate-limit"] == {"limit": 40, "window-ms": 2000, "keyed-on": "account", "weight": 1}
+    assert operation["x-read-only"] is False
+    assert operation["parameters"][1]["schema"]["x-max-list-items"] == 10
+    text = spec_file.read_text(encoding="utf-8")
+    assert "enum: [isolated, cross, spot]" in text  # the spec's order and flow style, the new value appended
+    assert 'pattern: "^[^,]+(,[^,]+){0,9}$"' in text  # the comma-list pattern follows the new size
+    # A comment inside the edited schema survives the edit next to it.
+    assert "# Read by the client's request validator" in spec_file.read_text(encoding="utf-8")
+    assert check(docs, specs).differences == []
+    after = spec_file.read_bytes()
+    assert update(docs, specs).written == [] and spec_file.read_bytes() == after
+    assert before.count("\n") + 3 == after.decode().count("\n")  # liab's three lines, every other line kept
