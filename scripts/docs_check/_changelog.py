@@ -78,6 +78,19 @@ def _entries(lines: Sequence[str]) -> Iterator[str]:
         yield " ".join(current)
 
 
+def _shortened(entry: str, path: str) -> str:
+    """``entry`` cut to about :data:`ENTRY_CHARS`, keeping the words around ``path`` in view."""
+    if len(entry) <= ENTRY_CHARS:
+        return entry
+    at = entry.index(path)
+    if at + len(path) <= ENTRY_CHARS - 3:
+        return entry[: ENTRY_CHARS - 3] + "..."
+    head = entry[: ENTRY_CHARS // 3].rstrip()
+    start = max(at - ENTRY_CHARS // 6, len(head))
+    tail = entry[start : start + ENTRY_CHARS // 2].strip()
+    return f"{head} ... {tail}" + ("..." if start + ENTRY_CHARS // 2 < len(entry) else "")
+
+
 def entries_naming(page: str, text: str, paths: Iterable[str]) -> list[ChangeEntry]:
     """Every entry under a dated heading of ``text`` that names one of ``paths``, newest first as written."""
     # Longest first, so that /a/b/c is named rather than /a/b; a path followed by more path is another one.
@@ -90,6 +103,5 @@ def entries_naming(page: str, text: str, paths: Iterable[str]) -> list[ChangeEnt
         for entry in _entries(section.lines):
             named = next((path for path, pattern in wanted if pattern.search(entry)), None)
             if named is not None:
-                short = entry if len(entry) <= ENTRY_CHARS else entry[: ENTRY_CHARS - 3] + "..."
-                found.append(ChangeEntry(page, date, named, short))
+                found.append(ChangeEntry(page, date, named, _shortened(entry, named)))
     return found

@@ -441,6 +441,7 @@ def _responses(
         )
         if isinstance(example, dict) and "msg" not in example:
             example = {"code": example.get("code", "0"), "msg": "", **example}
+            guesses.append(f'{where}: responses.200.example gets "msg": "" (the page\'s example has none)')
     elif isinstance(example, list):
         schemas[f"{name}Item"] = item_schema
         top = CommentedMap({"type": "array", "items": {"$ref": f"#/components/schemas/{name}Item"}})
@@ -517,9 +518,12 @@ def draft(page: PageOperation, specs_root: Path = SPECS_ROOT, source: str | None
     _identify(page, specs_root)
     assert page.method is not None and page.path is not None
     guesses: list[str] = []
-    tag, operation_id = operation_name(page, guesses)
+    named: list[str] = []
+    tag, operation_id = operation_name(page, named)
     target = specs_root / page.exchange / "endpoints" / f"{tag}.{operation_id}.yaml"
     where = f"{target.relative_to(specs_root.parent).as_posix()}"
+    guesses.append(f"{where}: operationId {operation_id} and tags [{tag}] from the page's URL (the import path)")
+    guesses += named
     if target.exists():
         raise DraftError(f"{page.origin}: {where} already exists")
     base = _base(specs_root, page.exchange)

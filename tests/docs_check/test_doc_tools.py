@@ -196,8 +196,10 @@ def test_new_endpoint_writes_the_file_and_lists_the_guesses(specs: Path) -> None
     assert (specs.parent / target).is_file()
     lines = result.stdout.splitlines()
     assert lines[0] == f"new-endpoint: wrote {target}"
-    assert lines[1] == "review these 3 guess(es) before committing:"
-    assert all(line.startswith(f"  {target}: ") for line in lines[2:5])
+    assert lines[1] == "review these 4 guess(es) before committing:"
+    assert all(line.startswith(f"  {target}: ") for line in lines[2:6])
+    named = "operationId query_cross_margin_fee_data and tags [margin] from the page's URL (the import path)"
+    assert lines[2] == f"  {target}: {named}"
     assert lines[-1] == "then: make generate && make test"
 
 
