@@ -36,6 +36,7 @@ from scripts.docs_check._model import Field, FieldType, PageOperation
 from scripts.docs_check._pages import NoEndpoint, UnreadablePage, described_values, read_page
 from scripts.docs_check._profiles import PROFILES, binance_rate_limit
 from scripts.docs_check._specs import load_specs, spec_operations
+from scripts.docs_check.check import compare, match_operation
 
 __all__ = [
     "Draft",
@@ -501,8 +502,6 @@ def _identify(page: PageOperation, specs_root: Path) -> None:
         raise DraftError(f"{page.origin}: {page.exchange} is not an exchange we sign for ({', '.join(PROFILES)})")
     if page.method is None or page.path is None:
         raise DraftError(f"{page.origin}: the page gives no method and path to draft from")
-    from scripts.docs_check.check import match_operation
-
     specs, _ = load_specs(specs_root)
     existing = match_operation(page, specs)
     if existing is not None:
@@ -596,8 +595,6 @@ def _summary(page: PageOperation) -> str:
 
 
 def _remaining(page: PageOperation, text: str, specs_root: Path, where: str) -> list[str]:
-    from scripts.docs_check.check import compare
-
     doc = yaml.safe_load(text)
     base = _base(specs_root, page.exchange)
     ops = spec_operations(with_base_components(doc, base), page.exchange, where, base.get("x-rate-limit-pools"))
