@@ -102,8 +102,10 @@ def _needs_quotes(text: str) -> bool:
 def double_quoted(node: Any) -> Any:
     """``node`` with every string YAML must quote written in double quotes, as the specs write them."""
     if isinstance(node, dict):
-        for key in list(node):
+        for index, key in enumerate(list(node)):
             node[key] = double_quoted(node[key])
+            if type(key) is str and _needs_quotes(key) and isinstance(node, CommentedMap):
+                node.insert(index, DoubleQuotedScalarString(key), node.pop(key))  # a status code: "200"
         return node
     if isinstance(node, list):
         for index, value in enumerate(node):
@@ -340,7 +342,7 @@ def _signed(page: PageOperation) -> bool:
 def _read_only(page: PageOperation, guesses: list[str], where: str) -> bool:
     if page.read_only is not None:
         return page.read_only
-    guesses.append(f"{where}: x-read-only {page.method == 'GET'} (from the method {page.method})")
+    guesses.append(f"{where}: x-read-only: {str(page.method == 'GET').lower()} (from the method {page.method})")
     return page.method == "GET"
 
 
