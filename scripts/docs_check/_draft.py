@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from auth_plugins._openapi import follow
 from scripts.codegen.bundle import BASE_FILE, with_base_components
 from scripts.docs_check._model import Field, FieldType, PageOperation
 from scripts.docs_check._pages import NoEndpoint, UnreadablePage, described_values, read_page
@@ -130,7 +131,7 @@ def operation_name(page: PageOperation, guesses: list[str]) -> tuple[str, str]:
     url = urlsplit(page.source_url or "")
     anchor = url.fragment or url.path.rstrip("/").rsplit("/", 1)[-1]
     if page.exchange == "binance":
-        parts = [part for part in url.path.split("/") if part]
+        parts = re.findall(r"[^/]+", url.path)
         section = parts[1] if len(parts) > 2 else ""
         tag = profile.tags.get(section, _snake(section) or "general")
         return tag, _snake(anchor)
@@ -142,7 +143,7 @@ def operation_name(page: PageOperation, guesses: list[str]) -> tuple[str, str]:
         if anchor.startswith(section + "-"):
             rest = anchor[len(section) + 1 :].removeprefix("rest-api-")
             return tag, _snake(rest)
-    words = (page.path or "").strip("/").split("/")
+    words = re.findall(r"[^/]+", page.path or "")
     tag = _snake(words[-2] if len(words) > 1 else "general")
     guesses.append(f"tags: [{tag}] from the path (the URL's section is not one we know)")
     return tag, _snake(anchor or words[-1])
@@ -484,8 +485,7 @@ def _responses(
 
 
 def _example_from(schema: Any, schemas: dict[str, Any]) -> Any:
-    if "$ref" in schema:
-        return _example_from(schemas[schema["$ref"].rsplit("/", 1)[1]], schemas)
+    schema = follow({"components": {"schemas": schemas}}, schema)
     kind = schema.get("type")
     if kind == "object":
         return {key: _example_from(value, schemas) for key, value in (schema.get("properties") or {}).items()}

@@ -23,6 +23,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
+from auth_plugins._openapi import RefError, follow
 from scripts.docs_check._draft import (
     SPECS_ROOT,
     double_quoted,
@@ -66,19 +67,12 @@ class UpdateReport:
 
 
 def _ref(doc: CommentedMap, node: Any) -> Any:
-    """``node`` with local ``#/...`` references followed inside ``doc`` (the file being edited)."""
-    seen = 0
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 16:
-        ref: str = node["$ref"]
-        if not ref.startswith("#/"):
-            raise _Unsupported(f"reference {ref} is not local")
-        target: Any = doc
-        for part in ref[2:].split("/"):
-            if not isinstance(target, dict) or part not in target:
-                raise _Unsupported(f"reference {ref} is defined outside this file (in _base.yaml)")
-            target = target[part]
-        node, seen = target, seen + 1
-    return node
+    """``node`` with local ``#/...`` references followed inside ``doc`` (the file being edited), by the one
+    follower; one into ``_base.yaml``'s components is not this file's to edit."""
+    try:
+        return follow(doc, node)
+    except RefError as error:
+        raise _Unsupported(f"{error} (defined outside this file?)") from None
 
 
 def _operation(doc: CommentedMap, spec: PageOperation) -> CommentedMap:
