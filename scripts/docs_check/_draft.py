@@ -617,7 +617,10 @@ def _lines(result: Draft, specs_root: Path) -> Iterator[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m scripts.docs_check new-endpoint PAGE``: exit 0 when drafted, 1 when the draft still
     differs from its page, 2 when the page is refused (one line naming the file and why)."""
-    parser = argparse.ArgumentParser(prog="make new-endpoint PAGE=<saved page>", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.docs_check new-endpoint",
+        description="Draft an endpoint file from a saved doc page (make new-endpoint PAGE=...).",
+    )
     parser.add_argument("page", type=Path, help="a saved doc page (*.md)")
     parser.add_argument("--specs", type=Path, default=SPECS_ROOT, help="specs folder (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
 from auth_plugins._openapi import RefError, follow
@@ -300,8 +301,12 @@ def update(docs: Path, specs_root: Path = SPECS_ROOT) -> UpdateReport:
     handler = round_trip_yaml()
     for label, items in sorted(by_file.items()):
         path = specs_root.parent / label
-        before = path.read_text(encoding="utf-8")
-        doc = handler.load(before)
+        try:
+            before = path.read_text(encoding="utf-8")
+            doc = handler.load(before)
+        except (OSError, UnicodeDecodeError, YAMLError) as exc:
+            report.review += [(difference, f"{label} cannot be edited: {exc}") for _, _, difference in items]
+            continue
         for page, spec, difference in items:
             try:
                 _apply(doc, page, spec, difference)
@@ -321,7 +326,10 @@ def update(docs: Path, specs_root: Path = SPECS_ROOT) -> UpdateReport:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m scripts.docs_check update-specs DOCS``: exit 0 when everything was applied, 1 when
     something is left to review, 2 on a usage error."""
-    parser = argparse.ArgumentParser(prog="make update-specs DOCS=<folder>", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.docs_check update-specs",
+        description="Apply the doc pages' changes to specs/ (make update-specs DOCS=...).",
+    )
     parser.add_argument("docs", type=Path, help="folder of saved doc pages (*.md), any depth")
     parser.add_argument("--specs", type=Path, default=SPECS_ROOT, help="specs folder (default: %(default)s)")
     args = parser.parse_args(argv)
