@@ -321,7 +321,7 @@ def test_a_rename_is_left_to_a_person(specs: Path, tmp_path: Path) -> None:
 
 # --- a scraped tree ----------------------------------------------------------------------------------------
 
-TREE_PAGES: Final = 2400
+TREE_PAGES: Final = 3000
 
 
 def _tree(root: Path) -> None:
