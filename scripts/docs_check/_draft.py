@@ -65,6 +65,8 @@ _AMOUNT = re.compile(
     r"|fee|principal|equity|avail|collateral|asset value",
     re.IGNORECASE,
 )
+# In a request only unmistakable amount names: "limit" there is a page size, not an amount.
+_REQUEST_AMOUNT = re.compile(r"(?:^|[a-z])(?:amt|Amt|amount|Amount|qty|Qty|quantity|Quantity|sz|Sz|px|Px|price|Price)$")
 _NOT_AMOUNT = re.compile(r"(?:time|ts|id|type|level|count|num)$|timestamp|\bID\b|milliseconds", re.IGNORECASE)
 _EXAMPLE_SPAN = re.compile(r"e\.g\.?\s*`([^`]+)`")
 
@@ -206,8 +208,13 @@ def field_schema(item: Field, values: Sequence[Any], response: bool, guesses: li
         fmt, guess = _amount_format(item.name, item.description or "", values)
         if guess:
             guesses.append(f"{where}: {guess}")
+    elif base == "string" and fmt is None and item.enum is None and _REQUEST_AMOUNT.search(item.name.rsplit(".")[-1]):
+        fmt = "decimal"
+        guesses.append(f"{where}: format: decimal (the name says amount; the page says String)")
     if fmt:
         schema["format"] = fmt
+    if not response and base == "string" and fmt is None and item.enum is None:
+        schema["minLength"] = 1  # the client refuses an empty value before sending it
     if base == "array":
         schema["items"] = CommentedMap({"type": kind.items}) if kind.items and kind.items != "object" else {}
     if item.enum is not None and not response:
@@ -248,7 +255,12 @@ def _tree(fields: Sequence[Field]) -> dict[str, list[Field]]:
 
 
 def object_schema(
-    parent: str, children: dict[str, list[Field]], values: dict[str, list[Any]], guesses: list[str], where: str
+    parent: str,
+    children: dict[str, list[Field]],
+    values: dict[str, list[Any]],
+    guesses: list[str],
+    where: str,
+    response: bool = True,
 ) -> CommentedMap:
     """An object schema of the fields under ``parent``, nested objects and arrays of objects inline."""
     schema = CommentedMap({"type": "object"})
@@ -258,17 +270,17 @@ def object_schema(
     properties = CommentedMap()
     for item in children.get(parent, []):
         leaf = item.name.rpartition(".")[2]
-        label = f"{where}: response field {item.name}"
-        prop = field_schema(item, values.get(item.name, []), True, guesses, label)
+        label = f"{where}: {'response' if response else 'body'} field {item.name}"
+        prop = field_schema(item, values.get(item.name, []), response, guesses, label)
         base = prop["type"]
         if base == "object" or (base == "array" and f"{item.name}[]" in children):
             nested = f"{item.name}[]" if base == "array" else item.name
-            inner = object_schema(nested, children, values, guesses, where)
+            inner = object_schema(nested, children, values, guesses, where, response)
             if base == "array":
                 prop["items"] = inner
             else:
                 prop = inner
-        text = _description(item, True)
+        text = _description(item, response)
         if text:
             prop["description"] = text
         properties[leaf] = prop
@@ -378,8 +390,6 @@ def parameter_entry(
     if text:
         entry["description"] = text
     schema = field_schema(item, [], False, guesses, label)
-    if schema["type"] == "string" and "enum" not in schema:
-        schema["minLength"] = 1  # the client refuses an empty value before sending it
     for keyword, value in PROFILES[page.exchange].parameter_facts.get(item.name, {}).items():
         schema.setdefault(keyword, value)
     example, guessed = _example_for(item, page, values)
@@ -560,7 +570,7 @@ def draft(page: PageOperation, specs_root: Path = SPECS_ROOT, source: str | None
     name = _camel(operation_id)
     if page.body_fields:
         body_values = _values_by_name(page.request_example or {})
-        body = object_schema("", _tree(page.body_fields), body_values, guesses, where)
+        body = object_schema("", _tree(page.body_fields), body_values, guesses, where, response=False)
         example = {
             key: _typed(value, body["properties"].get(key, {})) for key, value in (page.request_example or {}).items()
         }

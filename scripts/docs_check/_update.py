@@ -189,7 +189,7 @@ def _apply_field(doc: CommentedMap, operation: CommentedMap, page: PageOperation
         tree: dict[str, list[Field]] = {}
         for found in family:
             tree.setdefault(found.name.rpartition(".")[0], []).append(found)
-        built = object_schema(parent, tree, response_values(page) if response else {}, [], "")
+        built = object_schema(parent, tree, response_values(page) if response else {}, [], "", response)
         properties[leaf] = built["properties"][leaf]
         if edit.page.required:
             holder.setdefault("required", CommentedSeq()).append(leaf)

@@ -479,3 +479,24 @@ def test_update_specs_applies_every_mechanical_kind_of_change_once(specs: Path, 
     after = spec_file.read_bytes()
     assert update(docs, specs).written == [] and spec_file.read_bytes() == after
     assert before.count("\n") + 3 == after.decode().count("\n")  # liab's three lines, every other line kept
+
+
+def test_a_post_page_is_drafted_with_its_body(specs: Path) -> None:
+    # The shipped OKX POST operation, its file removed: the body's fields, flags and amounts come from the page.
+    (specs / "okx/endpoints/flexible_loan.max_loan_amount.yaml").unlink()
+    page = read_page(EXCHANGE_DOCS / "okx-flexible-loan-maximum-loan-amount.md", EXCHANGE_DOCS)
+    result = draft(page, specs)
+    assert result.remaining == []
+    doc = yaml.safe_load(result.text)
+    body = doc["paths"]["/api/v5/finance/flexible-loan/max-loan"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["example"] == {"borrowCcy": "USDT"}
+    schema = doc["components"]["schemas"]["PostMaximumLoanAmountRequest"]
+    assert schema["required"] == ["borrowCcy"]
+    assert schema["properties"]["borrowCcy"] == {
+        "type": "string",
+        "minLength": 1,
+        "description": "Currency to borrow, e.g. `USDT`",
+    }
+    collateral = schema["properties"]["supCollateral"]["items"]
+    assert collateral["properties"]["amt"]["format"] == "decimal" and collateral["required"] == ["ccy", "amt"]
+    assert any("body field supCollateral[].amt: format: decimal" in guess for guess in result.guesses)
