@@ -8,6 +8,7 @@ suites are in test_doc_tools_end_to_end.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -285,9 +286,19 @@ def test_update_specs_moves_a_binance_weight_to_its_uid_budget_and_keeps_comment
     docs = tmp_path / "docs"
     docs.mkdir()
     page = (EXCHANGE_DOCS / "binance-query-max-borrow.md").read_text(encoding="utf-8")
-    assert "**50(IP)**" in page
-    (docs / "binance-query-max-borrow.md").write_text(page.replace("**50(IP)**", "**750(UID)**"), encoding="utf-8")
+    page, weights = re.subn(r"\*\*\d+\((?:IP|UID)\)\*\*", "**750(UID)**", page)
+    assert weights == 2  # the English and the Chinese half
+    (docs / "binance-query-max-borrow.md").write_text(page, encoding="utf-8")
+    # The spec as it stood before the change: 50 per call of the /sapi/* IP budget.
     spec_file = specs / "binance/endpoints/margin.query_max_borrow.yaml"
+    text = spec_file.read_text(encoding="utf-8")
+    start, end = text.index("      x-rate-limit:\n"), text.index("      x-read-only:")
+    ip_budget = "".join(
+        f"{line}\n"
+        for line in ("      x-rate-limit:", "        weight: 50", "        keyed-on: ip", "        limit: 12000")
+    )
+    ip_budget += "        window-ms: 60000\n"
+    spec_file.write_text(text[:start] + ip_budget + text[end:], encoding="utf-8")
     before = spec_file.read_text(encoding="utf-8")
     report = update(docs, specs)
     assert report.review == [] and len(report.applied) == 2
@@ -399,18 +410,17 @@ def test_a_general_page_documents_no_endpoint_and_keeps_its_english_text() -> No
 
 def test_pools_keys_and_undocumented_limits_read_as_the_contract_says(specs: Path, tmp_path: Path) -> None:
     base = specs / "binance/_base.yaml"
-    pools = (
-        "x-rate-limit-pools:\n"
-        "  api-ip-weight: {limit: 6000, window-ms: 60000, keyed-on: ip, used-weight-header: X-MBX-USED-WEIGHT-1M}\n"
-    )
-    base.write_text(base.read_text(encoding="utf-8") + pools, encoding="utf-8")
+    shared = yaml.safe_load(base.read_text(encoding="utf-8"))
+    pool = {"limit": 6000, "window-ms": 60000, "keyed-on": "ip", "used-weight-header": "X-MBX-USED-WEIGHT-1M"}
+    shared.setdefault("x-rate-limit-pools", {})["api-ip-weight"] = pool
+    base.write_text(yaml.safe_dump(shared, sort_keys=False), encoding="utf-8")
     time_spec = specs / "binance/endpoints/general.get_server_time.yaml"
     text = time_spec.read_text(encoding="utf-8")
     start = text.index("      x-rate-limit:")
     end = text.index("      x-read-only:")
     time_spec.write_text(text[:start] + "      x-rate-limit: {pool: api-ip-weight, weight: 1}\n" + text[end:], "utf-8")
     loan = specs / "okx/endpoints/account.get_max_loan.yaml"
-    assert "keyed-on: user" in loan.read_text(encoding="utf-8")
+    loan.write_text(re.sub(r"keyed-on: \w+", "keyed-on: user", loan.read_text(encoding="utf-8")), encoding="utf-8")
     operations = {op.origin.rsplit("/", 1)[1]: op for op in load_specs(specs)[0]}
     server_time = operations["general.get_server_time.yaml"]
     assert (server_time.pool, server_time.rate_limit, server_time.window_ms, server_time.keyed_on) == (
@@ -490,7 +500,7 @@ def test_a_post_page_is_drafted_with_its_body(specs: Path) -> None:
     assert result.remaining == []
     doc = yaml.safe_load(result.text)
     body = doc["paths"]["/api/v5/finance/flexible-loan/max-loan"]["post"]["requestBody"]["content"]["application/json"]
-    assert body["example"] == {"borrowCcy": "USDT"}
+    assert body["example"]["borrowCcy"] == "USDT"
     schema = doc["components"]["schemas"]["PostMaximumLoanAmountRequest"]
     assert schema["required"] == ["borrowCcy"]
     assert schema["properties"]["borrowCcy"] == {
