@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv generate check lint typecheck test test-matrix demo bench check-docs clean
+.PHONY: help venv generate check lint typecheck test test-matrix demo bench check-docs new-endpoint update-specs clean
 
 help:
 	@echo "make demo       every endpoint once on the built-in sandbox exchange, then every venue's borrowing capacity"
@@ -14,7 +14,9 @@ help:
 	@echo "make generate   bundle specs/ and regenerate generated/ (then commit both)"
 	@echo "make check      drift check, ruff and mypy --strict, without the tests"
 	@echo "make bench      benchmarks, as ratios against a floor measured in the same run"
-	@echo "make check-docs DOCS=<folder>   compare saved exchange doc pages with specs/"
+	@echo "make new-endpoint PAGE=<page>   draft specs/<exchange>/endpoints/<tag>.<operationId>.yaml from a saved doc page"
+	@echo "make update-specs DOCS=<folder> apply the doc pages' changes to specs/ (then make generate && make test)"
+	@echo "make check-docs DOCS=<folder>   compare saved exchange doc pages (a scraped tree, any depth) with specs/"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +49,14 @@ DOCS ?= $(if $(wildcard ../shared/exchange-docs),../shared/exchange-docs,tests/f
 
 check-docs: $(STAMP)
 	$(BIN)/python -m scripts.docs_check $(DOCS)
+
+# The doc tools are maintainer tools over a checkout's specs/, so they live in scripts/ (not in the wheel).
+new-endpoint: $(STAMP)
+	@test -n "$(PAGE)" || { echo "usage: make new-endpoint PAGE=<saved doc page>" >&2; exit 2; }
+	$(BIN)/python -m scripts.docs_check new-endpoint $(PAGE)
+
+update-specs: $(STAMP)
+	$(BIN)/python -m scripts.docs_check update-specs $(DOCS)
 
 # What the generated code is made from. An endpoints/ folder is listed too: adding or deleting a file changes it.
 SPEC_SOURCES := $(wildcard specs/*/*.yaml specs/*/endpoints specs/*/endpoints/*.yaml scripts/codegen/config/*.yaml)

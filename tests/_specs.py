@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterator
 from functools import cache
+from keyword import iskeyword
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -45,9 +47,15 @@ def all_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
     return [(exchange, *op) for exchange in NAMES for op in operations(exchange)]
 
 
+# Names openapi-python-client suffixes with "_" (its strings.RESERVED_WORDS, "id" excepted).
+RESERVED: Final = frozenset(dir(builtins)) | {"self", "true", "false", "datetime"}
+
+
 def snake(name: str) -> str:
-    """camelCase to snake_case as a reader would spell it (``instId`` -> ``inst_id``)."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    """camelCase to snake_case as a reader would spell it (``instId`` -> ``inst_id``), with the generator's
+    ``_`` after a Python keyword or builtin (OKX's ``type`` is the argument ``type_``)."""
+    spelled = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    return f"{spelled}_" if iskeyword(spelled) or (spelled in RESERVED and spelled != "id") else spelled
 
 
 def resolve(exchange: str, node: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ lines that build that venv left out. The two-command block is what CI runs; here
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,11 +51,13 @@ RUN_BY: Final = {
     ("Checking the live API against the specs", 0): "tests/capacity/test_check_live.py",
     ("Checking the live API against the specs", 1): "tests/capacity/test_check_live.py",
     ("Checking the live API against the specs", 2): "tests/capacity/test_check_live.py",
-    ("Adding an endpoint", 0): "tests/codegen/test_adding_an_endpoint.py",
-    ("Adding an endpoint", 1): "tests/codegen/test_adding_an_endpoint.py",
+    ("Adding an endpoint", 0): "tests/docs_check/test_doc_tools_end_to_end.py",
+    ("Adding an endpoint", 1): "tests/docs_check/test_doc_tools_end_to_end.py",
     ("Adding an endpoint", 2): "tests/codegen/test_adding_an_endpoint.py",
     ("Adding an endpoint", 3): "tests/codegen/test_adding_an_endpoint.py",
-    ("Adding an endpoint", 4): "test_the_check_docs_command_runs_as_written",
+    ("Adding an endpoint", 4): "tests/codegen/test_adding_an_endpoint.py",
+    ("Adding an endpoint", 5): "tests/codegen/test_adding_an_endpoint.py",
+    ("When an exchange changes its docs", 0): "test_the_doc_drift_commands_run_as_written",
     ("Architecture", 0): "test_the_architecture_names_what_is_there",
     ("Internals", 0): "test_the_validation_message_is_the_one_raised",
     ("Internals", 1): "test_python_blocks_run_against_the_sandbox",
@@ -129,11 +132,28 @@ def test_the_two_commands_are_make_targets() -> None:
         assert dry.returncode == 0, dry.stderr
 
 
-def test_the_check_docs_command_runs_as_written() -> None:
-    command = block("Adding an endpoint", 4).text.split("#")[0].split()
-    assert command[:2] == ["make", "check-docs"]
+def test_the_doc_drift_commands_run_as_written(tmp_path: Path) -> None:
+    update, compare = (
+        line.split("#")[0].split() for line in block("When an exchange changes its docs", 0).text.splitlines()
+    )
+    assert (update[:2], compare[:2]) == (["make", "update-specs"], ["make", "check-docs"])
+    assert update[2] == compare[2] and update[2].startswith("DOCS=")
+    # update-specs writes specs/: on the real checkout only its dry run, and the command itself on a copy.
+    dry = subprocess.run(["make", "-n", *update[1:]], cwd=REPO, capture_output=True, text=True, check=False)
+    assert dry.returncode == 0 and f"scripts.docs_check update-specs {update[2][5:]}" in dry.stdout, dry.stderr
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    applied = subprocess.run(
+        [sys.executable, "-m", "scripts.docs_check", "update-specs", update[2][5:], "--specs", str(tmp_path / "specs")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert applied.stdout.splitlines()[-1] == "update-specs: 0 edit(s) applied to 0 file(s), 0 left to review"
     result = subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.installed-stamp", *command[1:]],
+        ["make", "--no-print-directory", "-o", ".venv/.installed-stamp", *compare[1:]],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -141,7 +161,7 @@ def test_the_check_docs_command_runs_as_written() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 difference(s)" in result.stdout
+    assert "; 0 difference(s), 0 unreadable" in result.stdout
 
 
 def test_the_quickstart_runs_as_written_from_the_installed_distribution(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["Difference", "Field", "FieldType", "PageOperation", "Unreadable", "render"]
+__all__ = ["Difference", "Edit", "Field", "FieldType", "PageOperation", "Unreadable", "render"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class Field:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     default: str | None = None
+    description: str | None = field(default=None, compare=False)
+    example: object = field(default=None, compare=False)
 
 
 @dataclass
@@ -90,6 +92,15 @@ class PageOperation:
     Required", a spec's ``security``), ``security_type`` Binance's endpoint type (``USER_DATA``),
     ``read_only`` the spec's ``x-read-only`` or what a page's ``permission`` (OKX: Read, Trade, Withdraw)
     implies.
+
+    The rate limit follows ``x-rate-limit`` (RATE-LIMIT-CONTRACT): ``rate_limit`` (``limit``), ``window_ms``,
+    ``weight``, ``keyed_on`` (``ip``, ``api-key``, ``account``, ``master-account``), ``pool`` (a shared budget
+    named in ``_base.yaml``; a spec's pool is resolved, so its limit, window and key are filled in),
+    ``used_weight_header`` and ``rate_limit_documented`` (``False``: ``{documented: false}``).
+
+    ``weights`` is every weight the page states (``weight`` is set only when it states one).
+    ``title``, ``request_example`` (the query of the page's request example) and ``response_example`` (its
+    parsed success example) are what a draft writes; they are never compared.
     """
 
     origin: str
@@ -105,6 +116,8 @@ class PageOperation:
     weight: int | None = None
     keyed_on: str | None = None
     pool: str | None = None
+    used_weight_header: str | None = None
+    rate_limit_documented: bool | None = None
     statuses: frozenset[str] | None = None
     instruction: str | None = None
     error_fields: dict[str, list[Field]] | None = None
@@ -114,17 +127,44 @@ class PageOperation:
     read_only: bool | None = None
     permission: str | None = None
     notes: list[str] = field(default_factory=list)
+    weights: tuple[int, ...] = ()
+    title: str | None = None
+    request_example: dict[str, str] | None = None
+    response_example: object = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What ``make update-specs`` does about one difference; the comparer attaches one to each.
+
+    ``action`` is ``set`` (give the spec the page's value of ``key``), ``add`` (add the page's field or
+    status), ``remove`` (drop the spec's field or status) or ``review`` (a rename or anything ambiguous: a
+    person decides). ``kind`` is where: ``operation`` or a field list (``parameter``, ``body field``,
+    ``response field``, ``response NNN field``). ``key`` is the operation key (``x-rate-limit``,
+    ``externalDocs.url``, ``status``...) or the field attribute (``type``, ``required``, ``enum``...).
+    """
+
+    action: str
+    kind: str
+    key: str = ""
+    page: Field | None = None
+    spec: Field | None = None
+    value: object = None
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One way a page and the spec file a user must edit disagree; ``str()`` is the line the CLI prints."""
+    """One way a page and the spec file a user must edit disagree; ``str()`` is the line the CLI prints.
+
+    ``edit`` says what ``make update-specs`` does about it (not part of the line or of equality).
+    """
 
     page: str
     spec_file: str
     what: str
     page_value: str
     spec_value: str
+    edit: Edit | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.page} -> {self.spec_file}: {self.what}: page={self.page_value} spec={self.spec_value}"

@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from scripts.docs_check._model import Field, FieldType, PageOperation
 
@@ -29,6 +29,8 @@ __all__ = [
     "LAYOUTS",
     "PAGE_SUFFIX",
     "Section",
+    "NoEndpoint",
+    "Identity",
     "UnreadablePage",
     "bounds",
     "default_value",
@@ -38,7 +40,11 @@ __all__ = [
     "english_part",
     "enum_values",
     "fields_from_rows",
+    "identify",
+    "is_english",
+    "json_example",
     "list_limit",
+    "parse",
     "parse_binance",
     "parse_conditional",
     "parse_okx",
@@ -58,11 +64,12 @@ HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 QUERY_METHODS = ("GET", "DELETE")
 EXCHANGE_HOSTS = {"backpack.exchange": "backpack", "binance.com": "binance", "okx.com": "okx"}
 LAYOUT_EXCHANGE = {"redoc": "backpack", "binance": "binance", "okx": "okx"}
-# The page's words for what a limit is counted per, in x-rate-limit's keyed-on vocabulary.
+# A page's "rate limit rule" or weight key in x-rate-limit's keyed-on vocabulary (RATE-LIMIT-CONTRACT).
 KEYED_ON = {
     "ip": "ip",
     "uid": "account",
     "user id": "account",
+    "user": "account",
     "master account user id": "master-account",
     "api key": "api-key",
 }
@@ -86,7 +93,7 @@ _CODE_SPAN_THEN_COLON = re.compile(r"`([^`]+)`\s*[:：]")
 _ENUM_PREFIX = re.compile(r"enum\s*:\s*(.*)", re.IGNORECASE)
 _OKX_RATE = re.compile(r"Rate Limit:\s*(\d+)\s+requests?\s+per\s+(\d+\s*)?(second|minute|hour)s?", re.IGNORECASE)
 _OKX_RULE = re.compile(r"Rate limit rule:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
-_BINANCE_WEIGHT = re.compile(r"(\d+)\s*(?:\(\s*(IP|UID)\s*\))?", re.IGNORECASE)
+_BINANCE_WEIGHT = re.compile(r"(\d+)(?:[^()\d]*?\(\s*(IP|UID)\s*\))?", re.IGNORECASE)
 _BINANCE_SECURITY = re.compile(r"\((NONE|TRADE|MARGIN|USER_DATA|USER_STREAM|MARKET_DATA)\)\s*$")
 _OKX_PERMISSION = re.compile(r"^#+\s*Permission:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _MEDIA_TYPE = re.compile(r"Response Schema:\s*(\S.*?)\s*$", re.IGNORECASE)
@@ -158,6 +165,18 @@ class UnreadablePage(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class NoEndpoint(UnreadablePage):
+    """A readable page that documents no endpoint (a general page, an index, a change log).
+
+    ``text`` is the page's English body, so a caller can still read it as a change log.
+    """
+
+    def __init__(self, reason: str, meta: dict[str, str] | None = None, text: str = "") -> None:
+        super().__init__(reason)
+        self.meta = meta or {}
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -479,6 +498,7 @@ def fields_from_rows(rows: Sequence[Row], location: str | None) -> list[Field]:
         parents = [*parents[:depth], (name, field_type)]
         description = [row.cell(DESCRIPTION_COLUMNS) or "", *row.extra]
         minimum, maximum = bounds(description)
+        prose = [line for line in description if line.strip() and enum_values([line]) is None]
         fields.append(
             Field(
                 name=name,
@@ -492,6 +512,7 @@ def fields_from_rows(rows: Sequence[Row], location: str | None) -> list[Field]:
                 minimum=minimum,
                 maximum=maximum,
                 default=default_value(description),
+                description=" ".join(line.strip() for line in prose) or None,
             )
         )
     return fields
@@ -566,7 +587,7 @@ def parse_redoc(origin: str, exchange: str, meta: dict[str, str], body: str) -> 
         first_word = title.split(" ", 1)[0]
         page.method = first_word if first_word in HTTP_METHODS else None
     if page.source_url is None and (page.method is None or page.path is None):
-        raise UnreadablePage("Redoc page without a source URL or a method and path")
+        raise NoEndpoint("Redoc page without a source URL or a method and path", meta, body)
     instruction = _INSTRUCTION.search(body)
     page.instruction = instruction[1] if instruction else None
     found = sections(body)
@@ -633,17 +654,23 @@ def parse_binance(origin: str, exchange: str, meta: dict[str, str], body: str) -
     found = sections(body)
     method, path = _route(_find(found, "http request"))
     if method is None:
-        raise UnreadablePage("Binance page without an HTTP request line (GET `/path`)")
+        raise NoEndpoint("Binance page without an HTTP request line (GET `/path`)", meta, body)
     page = PageOperation(origin=origin, exchange=exchange, method=method, path=path, source_url=meta.get("source_url"))
     title = next((section.title for section in found if section.level == 1), "")
     security = _BINANCE_SECURITY.search(title)
     page.security_type = security[1] if security else None
     weight_section = _find(found, "request weight")
     if weight_section is not None:
-        weight = _BINANCE_WEIGHT.search("\n".join(weight_section.lines))
-        key = (weight[2] if weight and weight[2] else None) or _parenthesised_key(weight_section.title)
-        page.weight = int(weight[1]) if weight else None
-        page.keyed_on = KEYED_ON.get(key.lower(), key.lower()) if key else None
+        text = "\n".join(weight_section.lines)
+        weights = [(int(m[1]), m[2]) for m in _BINANCE_WEIGHT.finditer(text)]
+        keys = {key.lower() for _, key in weights if key} or {(_parenthesised_key(weight_section.title) or "").lower()}
+        page.weights = tuple(sorted({weight for weight, _ in weights}))
+        # Several weights ("1 when coin is specified; 5 when omitted") state no single one.
+        page.weight = page.weights[0] if len(page.weights) == 1 else None
+        if len(page.weights) > 1:
+            page.notes.append(f"request weight varies ({', '.join(map(str, page.weights))}): not compared")
+        key = keys.pop() if len(keys) == 1 else None
+        page.keyed_on = KEYED_ON.get(key, key) if key else None
         if (path or "").startswith("/api/"):
             page.pool = BINANCE_API_POOL
         elif (path or "").startswith("/sapi/") and page.keyed_on in BINANCE_SAPI_LIMITS:
@@ -653,6 +680,7 @@ def parse_binance(origin: str, exchange: str, meta: dict[str, str], body: str) -
     page.body_fields = [] if method in QUERY_METHODS else None
     example = _find(found, "response example", "response")
     if example is not None:
+        page.response_example = json_example("\n".join(example.lines))
         page.response_fields = _json_example_fields("\n".join(example.lines))
         if page.response_fields is None:
             page.notes.append("response example is not JSON; response fields not compared")
@@ -696,6 +724,14 @@ def _strip_json_comments(text: str) -> str:
 
 def _json_example_fields(text: str) -> list[Field] | None:
     """Fields of the first JSON value in ``text``, or ``None`` if there is none that parses."""
+    value = json_example(text)
+    return None if value is None else _json_fields(value, "")
+
+
+def json_example(text: str) -> Any:
+    """The first JSON value in ``text`` (comments, trailing commas and typographic quotes tolerated), or
+    ``None`` if there is none that parses."""
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
     cleaned = re.sub(r",(\s*[}\]])", r"\1", _strip_json_comments(text))
     starts = [i for i in (cleaned.find("{"), cleaned.find("[")) if i >= 0]
     if not starts:
@@ -704,7 +740,7 @@ def _json_example_fields(text: str) -> list[Field] | None:
         value, _ = json.JSONDecoder().raw_decode(cleaned, min(starts))
     except ValueError:
         return None
-    return _json_fields(value, "")
+    return value
 
 
 def _json_type(value: Any) -> FieldType | None:
@@ -737,7 +773,7 @@ def _json_fields(value: Any, prefix: str) -> list[Field]:
     fields: list[Field] = []
     for key, item in value.items():
         name = f"{prefix}{key}"
-        fields.append(Field(name=name, type=_json_type(item)))
+        fields.append(Field(name=name, type=_json_type(item), example=item))
         if isinstance(item, dict):
             fields += _json_fields(item, f"{name}.")
         elif isinstance(item, list):
@@ -755,7 +791,7 @@ def parse_okx(origin: str, exchange: str, meta: dict[str, str], body: str) -> Pa
     found = sections(body)
     method, path = _route(_find(found, "http request"))
     if method is None:
-        raise UnreadablePage("OKX page without an HTTP request line (`GET /api/v5/...`)")
+        raise NoEndpoint("OKX page without an HTTP request line (`GET /api/v5/...`)", meta, body)
     page = PageOperation(origin=origin, exchange=exchange, method=method, path=path, source_url=meta.get("source_url"))
     rate = _OKX_RATE.search(body)
     if rate:
@@ -775,7 +811,51 @@ def parse_okx(origin: str, exchange: str, meta: dict[str, str], body: str) -> Pa
     else:
         page.body_fields = request or []
     page.response_fields = _table_fields(_find(found, "response parameters"), None)
+    page.request_example, page.response_example = _okx_examples(body, method, path or "")
+    if page.response_fields is not None and isinstance(page.response_example, dict):
+        page.response_fields = _with_examples(page.response_fields, page.response_example.get("data"))
     return page
+
+
+def _okx_examples(body: str, method: str, path: str) -> tuple[dict[str, str] | None, Any]:
+    """The query (or JSON body) of an OKX page's request example and its parsed response example.
+
+    OKX shows both as quoted blocks (``> Request Example``, ``> Response Example``) followed by indented
+    code; the request example is the first ``METHOD /path?query`` line (or JSON after a POST line).
+    """
+    request: dict[str, str] | None = None
+    query = re.search(rf"^\s*{method}\s+{re.escape(path)}\?(\S+)\s*$", body, re.MULTILINE)
+    if query:
+        request = dict(parse_qsl(query[1], keep_blank_values=True))
+    response = None
+    marker = re.search(r"^>\s*Response Example", body, re.MULTILINE)
+    if marker:
+        end = re.search(r"^#", body[marker.end() :], re.MULTILINE)
+        response = json_example(body[marker.end() : marker.end() + end.start() if end else len(body)])
+    if not isinstance(response, dict):
+        # Some pages lose the marker (or carry it in Chinese): the envelope shown last before the response
+        # table is the response example.
+        table = re.search(r"^#+\s*Response Parameters", body, re.MULTILINE | re.IGNORECASE)
+        head = body[: table.start() if table else len(body)]
+        for brace in reversed([m.start() for m in re.finditer(r"^\s*\{\s*$", head, re.MULTILINE)]):
+            candidate = json_example(head[brace:])
+            if isinstance(candidate, dict) and "code" in candidate and "data" in candidate:
+                response = candidate
+                break
+    if request is None and method not in QUERY_METHODS:
+        shown = re.search(r"^>\s*Request Example", body, re.MULTILINE)
+        if shown:
+            stop = marker.start() if marker and marker.start() > shown.end() else len(body)
+            found = json_example(body[shown.end() : stop])
+            if isinstance(found, dict):
+                request = {key: value if isinstance(value, str) else json.dumps(value) for key, value in found.items()}
+    return request, response
+
+
+def _with_examples(fields: list[Field], data: Any) -> list[Field]:
+    """``fields`` with the value each one has in a response example's items, where the example shows one."""
+    shown = {found.name: found.example for found in _json_fields(data, "")} if data is not None else {}
+    return [replace(found, example=shown[found.name]) if found.name in shown else found for found in fields]
 
 
 def read_only_permission(permission: str) -> bool | None:
@@ -794,11 +874,27 @@ Parser = Callable[[str, str, dict[str, str], str], PageOperation]
 LAYOUTS: dict[str, Parser] = {"redoc": parse_redoc, "binance": parse_binance, "okx": parse_okx}
 
 
-def read_page(path: Path, folder: Path) -> PageOperation:
-    """Read one saved page into a :class:`PageOperation` whose ``origin`` is its path under ``folder``.
+@dataclass(frozen=True)
+class Identity:
+    """What a quick look at a page gives, before its tables are read: enough to tell whether it can be a
+    page of one of our operations (:func:`identify`)."""
 
-    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is empty, has no known layout, or lacks
-    what its layout's parser needs to identify the operation.
+    origin: str
+    meta: dict[str, str]
+    body: str
+    layout: str
+    exchange: str
+    source_url: str | None
+    route: tuple[str, str] | None
+
+
+def identify(path: Path, folder: Path) -> Identity:
+    """Read one saved page as far as its layout, exchange, source URL and route (the one of its HTTP
+    request section, or Redoc's route line), which is all :func:`match <scripts.docs_check.check.match_operation>`
+    needs.
+
+    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is binary, empty, in another language
+    only, or in no known layout.
     """
     try:
         text = path.read_bytes().decode("utf-8")
@@ -812,12 +908,65 @@ def read_page(path: Path, folder: Path) -> PageOperation:
         raise UnreadablePage("empty file")
     meta, body = split_front_matter(text)
     body = english_part(body)
+    if not is_english(body):
+        raise UnreadablePage("no English text (the page is in another language only)")
     layout = detect_layout(meta, body)
     if layout is None:
         raise UnreadablePage("no known page layout (Backpack Redoc, Binance developer portal, OKX docs-v5)")
-    exchange = (
-        meta.get("exchange", "").lower()
-        or _host_exchange(meta.get("source_url") or _source_link(body))
-        or LAYOUT_EXCHANGE[layout]
-    )
-    return LAYOUTS[layout](path.relative_to(folder).as_posix(), exchange, meta, body)
+    source_url = meta.get("source_url") or _source_link(body)
+    exchange = meta.get("exchange", "").lower() or _host_exchange(source_url) or LAYOUT_EXCHANGE[layout]
+    route = _quick_route(layout, body)
+    return Identity(path.relative_to(folder).as_posix(), meta, body, layout, exchange, source_url, route)
+
+
+_REQUEST_HEADING = re.compile(r"^#+\s*HTTP Request.*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _quick_route(layout: str, body: str) -> tuple[str, str] | None:
+    """The route of the page's HTTP request section (or Redoc's route line), without reading the page."""
+    heading = _REQUEST_HEADING.search(body)
+    if heading:
+        end = body.find("\n#", heading.end())
+        match = _ROUTE.search(body, heading.end(), end if end >= 0 else len(body))
+        return (match[1].upper(), match[2]) if match else None
+    match = _REDOC_ROUTE.search(body) if layout == "redoc" else None
+    return (match[1].upper(), match[2]) if match else None
+
+
+def parse(identity: Identity) -> PageOperation:
+    """The whole page of an :func:`identify`-ed file; raises :class:`NoEndpoint` when it documents none."""
+    page = LAYOUTS[identity.layout](identity.origin, identity.exchange, identity.meta, identity.body)
+    page.title = next((title for _, level, title in _headings(identity.body.splitlines()) if level == 1), None)
+    return page
+
+
+def read_page(path: Path, folder: Path) -> PageOperation:
+    """Read one saved page into a :class:`PageOperation` whose ``origin`` is its path under ``folder``.
+
+    Raises :class:`UnreadablePage` for a file that is not UTF-8 text, is empty, in another language only or
+    in no known layout, and :class:`NoEndpoint` for a page that documents no endpoint.
+    """
+    return parse(identify(path, folder))
+
+
+# The start of a page is enough to tell its language, and reading all of every page of a tree is not cheap.
+PROSE_SAMPLE = 6000
+_LATIN = re.compile(r"[A-Za-z]")
+_INDENTED = re.compile(r"^(?: {4}|\t).*$", re.MULTILINE)
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)]*\)|https?://\S+", re.DOTALL)
+
+
+def is_english(body: str) -> bool:
+    """Whether the page is in English: its top-level titles (else its prose without code, links and URLs)
+    mostly in Latin script.
+
+    A page saved in Chinese only (its English half missing) has nothing the readers can rely on.
+    """
+    if body.isascii():
+        return True
+    titles = [title for _, level, title in _headings(body.splitlines()) if level == 1]
+    # Code, links and indented code blocks are English on every page; a page's titles say its language.
+    prose = " ".join(titles) if titles else _INDENTED.sub(" ", _CODE.sub(" ", body[:PROSE_SAMPLE]))
+    prose = _CODE.sub(" ", prose)
+    return len(_LATIN.findall(prose)) >= len(_OTHER_LETTER.findall(prose))

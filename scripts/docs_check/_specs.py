@@ -15,12 +15,21 @@ from typing import Any, TypedDict
 import yaml
 
 from auth_plugins._openapi import RefError, follow
-from auth_plugins._ratelimit_shape import POOLS_EXTENSION
 from scripts.codegen.bundle import BASE_FILE, with_base_components
 from scripts.docs_check._model import Field, FieldType, PageOperation, Unreadable
 from scripts.docs_check._pages import described_values
 
-__all__ = ["AUTH_ORIGIN", "ENVELOPES", "SpecError", "load_specs", "schema_fields", "schema_type", "spec_operations"]
+__all__ = [
+    "AUTH_ORIGIN",
+    "ENVELOPES",
+    "POOLS_KEY",
+    "SpecError",
+    "load_specs",
+    "rate_limit_facts",
+    "schema_fields",
+    "schema_type",
+    "spec_operations",
+]
 
 ENDPOINTS_DIR = "endpoints"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -28,6 +37,9 @@ AUTH_ORIGIN = "x-signing.auth-parameters"
 # Exchanges whose success bodies wrap the documented fields: {"code", "msg", "data": [items]} on OKX, whose
 # pages document the items.
 ENVELOPES = {"okx": "data"}
+POOLS_KEY = "x-rate-limit-pools"
+# keyed-on values of the specs before RATE-LIMIT-CONTRACT, read in today's vocabulary.
+LEGACY_KEYED_ON = {"user": "account"}
 _MAX_DEPTH = 32
 # OKX's "Conditional" has no schema keyword; the specs start such a parameter's description with it.
 _CONDITIONAL = re.compile(r"\s*conditional\b", re.IGNORECASE)
@@ -250,7 +262,30 @@ def _media_types(doc: Document, responses: Document) -> dict[str, frozenset[str]
     }
 
 
-def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOperation]:
+def rate_limit_facts(rate: Document, pools: Document | None = None) -> dict[str, Any]:
+    """The :class:`PageOperation` rate-limit attributes of one ``x-rate-limit`` (RATE-LIMIT-CONTRACT).
+
+    A ``pool`` is resolved from ``pools`` (``_base.yaml``'s ``x-rate-limit-pools``): the pool's limit,
+    window, key and header, with the endpoint's weight. The retired key ``user`` reads as ``account``.
+    """
+    pool = rate.get("pool")
+    budget = {**_mapping(_mapping(pools).get(pool)), **rate} if isinstance(pool, str) else rate
+    keyed_on = budget.get("keyed-on")
+    keyed_on = LEGACY_KEYED_ON.get(keyed_on, keyed_on) if isinstance(keyed_on, str) else None
+    header = budget.get("used-weight-header")
+    documented = rate.get("documented")
+    return {
+        "rate_limit": _int_or_none(budget.get("limit")),
+        "window_ms": _int_or_none(budget.get("window-ms")),
+        "weight": _int_or_none(rate.get("weight")),
+        "keyed_on": keyed_on,
+        "pool": pool if isinstance(pool, str) else None,
+        "used_weight_header": header if isinstance(header, str) else None,
+        "rate_limit_documented": documented if isinstance(documented, bool) else None,
+    }
+
+
+def spec_operations(doc: Document, exchange: str, origin: str, pools: Document | None = None) -> list[PageOperation]:
     """Every operation of one endpoint document, as :class:`PageOperation` with ``origin`` the file label.
 
     Statuses are the response codes without ``x-documented-on`` (those come from an exchange's general
@@ -266,12 +301,8 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
                 continue
             responses = _mapping(operation.get("responses"))
             rate = _mapping(operation.get("x-rate-limit"))
-            pool = rate.get("pool")
-            if isinstance(pool, str):  # the pool's numbers, from _base.yaml, then the endpoint's weight
-                rate = {**_mapping(_mapping(doc.get(POOLS_EXTENSION)).get(pool)), **rate}
             body_schema = _first_schema(doc, operation.get("requestBody")) if "requestBody" in operation else None
             response_schema = _success_schema(doc, exchange, responses)
-            keyed_on = rate.get("keyed-on")
             signing = _mapping(operation.get("x-signing"))
             instruction, security_type = signing.get("instruction"), signing.get("security-type")
             url = _mapping(operation.get("externalDocs")).get("url")
@@ -287,11 +318,7 @@ def spec_operations(doc: Document, exchange: str, origin: str) -> list[PageOpera
                     parameters=_parameters(doc, path_item, operation),
                     body_fields=schema_fields(doc, body_schema) if body_schema is not None else [],
                     response_fields=schema_fields(doc, response_schema) if response_schema is not None else [],
-                    rate_limit=_int_or_none(rate.get("limit")),
-                    window_ms=_int_or_none(rate.get("window-ms")),
-                    weight=_int_or_none(rate.get("weight")),
-                    keyed_on=keyed_on if isinstance(keyed_on, str) else None,
-                    pool=pool if isinstance(pool, str) else None,
+                    **rate_limit_facts(rate, pools),
                     statuses=frozenset(
                         str(code)
                         for code, response in responses.items()
@@ -333,7 +360,7 @@ def load_specs(specs_root: Path) -> tuple[list[PageOperation], list[Unreadable]]
                 doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
                 if not isinstance(doc, dict):
                     raise SpecError("not an OpenAPI document (top level is not a mapping)")
-                operations += spec_operations(with_base_components(doc, base), exchange, label)
+                operations += spec_operations(with_base_components(doc, base), exchange, label, base.get(POOLS_KEY))
             except _READ_ERRORS as exc:
                 problems.append(Unreadable(label, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
     return operations, problems

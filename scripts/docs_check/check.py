@@ -4,10 +4,14 @@ Usage::
 
     python -m scripts.docs_check DOCS_FOLDER [--specs SPECS_DIR]     (make check-docs DOCS=<folder>)
 
-Every ``*.md`` page under DOCS_FOLDER (Backpack Redoc export, Binance developer portal, OKX docs-v5; only
-the English half of bilingual pages) is matched to one operation in ``specs/<exchange>/endpoints/*.yaml``:
-by its source URL (front matter ``source_url:`` or the ``**Source:**`` link) against ``externalDocs.url``,
-else by method and path. The two are then compared and every disagreement printed as one line::
+Every ``*.md`` page under DOCS_FOLDER, at any depth (a scraped tree of an exchange's whole docs will do), is
+first identified cheaply (layout: Backpack Redoc export, Binance developer portal, OKX docs-v5; only the English
+half of bilingual pages; its source URL and the route of its HTTP request section). Only a page that can be one
+of ours is read whole and matched to an operation in ``specs/<exchange>/endpoints/*.yaml``: by its source URL
+(front matter ``source_url:`` or the ``**Source:**`` link) against ``externalDocs.url``, else by method and path.
+Pages of other endpoints and pages documenting none are skipped and counted; change logs among the latter are
+read for dated entries naming one of our paths. Each matched pair is compared and every disagreement printed as
+one line::
 
     <page> -> <spec file>: <what>: page=<page value> spec=<spec value>
 
@@ -60,20 +64,25 @@ Judgement calls:
   the client retry the call, which could then act twice.
 * One unmatched page field and one unmatched spec field in the same place (same location, same parent) are
   reported as a single rename, not as one missing and one extra field.
-* A page with no matching spec operation is a difference, named against ``specs/<exchange>/endpoints/``
-  where the new endpoint file belongs. A spec operation with no page in the folder is only a note (printed,
-  not counted): the folder is whatever pages a user saved, so a missing page says nothing about the spec
-  being wrong (the server-time endpoints have no page in ../shared/exchange-docs by design). Notes appear
-  only for exchanges that have at least one page in the folder.
-* A page that cannot be read (empty, binary, no known layout) is reported as one ``unreadable`` line and
-  counts as a failure, because its operation went unchecked; the other pages are still compared.
+* A page of an endpoint we do not spec is skipped, only counted: a tree is mostly such pages, and the report is
+  about our operations (``make new-endpoint`` drafts one). A spec operation whose page (same source URL, or a
+  file named as its URL ends, as scrapers name them) now documents something else or nothing (a change log saved
+  under its name) is a difference. One with no page in the folder is a note (printed, not counted): the folder
+  is whatever pages a user saved (the server-time endpoints have no page in ../shared/exchange-docs by design).
+  Notes appear only for exchanges that have at least one page in the folder.
+* A page that cannot be read (empty, binary, not UTF-8, in another language only, or in no known layout) is
+  reported as one ``unreadable`` line and counts as a failure, because it may have been one of ours; the other
+  pages are still compared.
+* Change-log entries naming our paths are listed, not counted: they say where to look, and a change they
+  describe shows up as a difference once its page is saved.
 
 Not compared, on purpose: descriptions and status wording (the specs rephrase them), examples (illustrative;
 their field names are compared where the page's only field list is its example), ``pattern`` and
 ``minLength`` (no page states them), and any value the specs have no place for.
 
 Exit status: 0 when nothing differs, 1 when anything differs or could not be read, 2 on a usage error
-(folder missing, or holding no ``*.md`` page).
+(folder missing, or holding no ``*.md`` page). ``make update-specs`` applies the differences
+(scripts/docs_check/_update.py); ``make new-endpoint`` drafts a page's endpoint file (scripts/docs_check/_draft.py).
 """
 
 from __future__ import annotations
@@ -86,8 +95,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from scripts.docs_check._model import Difference, Field, FieldType, PageOperation, Unreadable, render
-from scripts.docs_check._pages import UnreadablePage, discover_pages, read_page
+from scripts.docs_check._changelog import ChangeEntry, entries_naming, is_change_log
+from scripts.docs_check._model import Difference, Edit, Field, FieldType, PageOperation, Unreadable, render
+from scripts.docs_check._pages import NoEndpoint, UnreadablePage, discover_pages, identify, parse
 from scripts.docs_check._specs import AUTH_ORIGIN, load_specs
 
 __all__ = [
@@ -118,17 +128,28 @@ RATE_LIMIT_KEYS = (
 # Spec types that can carry minimum and maximum (amounts are decimal strings, which cannot).
 NUMERIC_TYPES = ("integer", "number")
 
-Finding = tuple[str, object, object]
+Finding = tuple[str, object, object, Edit]
 
 
 @dataclass
 class Report:
-    """The outcome of one run: differences and unreadable files count as failures, notes do not."""
+    """The outcome of one run: differences and unreadable files count as failures, notes do not.
+
+    ``pages`` counts every page file; of them ``compared`` documented one of our operations, ``skipped``
+    another endpoint and ``without_endpoint`` none (general pages, indexes, change logs). ``changes`` are
+    the change-log entries naming one of our paths (listed, not failures). ``pairs`` are the (page, spec)
+    operations compared, for ``make update-specs``.
+    """
 
     pages: int = 0
     differences: list[Difference] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    compared: int = 0
+    skipped: int = 0
+    without_endpoint: int = 0
+    changes: list[ChangeEntry] = field(default_factory=list)
+    pairs: list[tuple[PageOperation, PageOperation]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -140,9 +161,12 @@ class Report:
         return [
             *(str(d) for d in self.differences),
             *(str(u) for u in self.unreadable),
+            *(str(change) for change in self.changes),
             *(f"note: {note}" for note in self.notes),
-            f"check-docs: {self.pages} page(s), {len(self.differences)} difference(s), "
-            f"{len(self.unreadable)} unreadable",
+            f"check-docs: {self.pages} page(s): {self.compared} of our operations compared, {self.skipped} of "
+            f"other endpoints and {self.without_endpoint} documenting none skipped; {len(self.differences)} "
+            f"difference(s), {len(self.unreadable)} unreadable, {len(self.changes)} change-log entries naming "
+            "our paths",
         ]
 
 
@@ -242,22 +266,27 @@ def _reparent(field: Field, old: str, new: str) -> Field:
 
 def _compare_pair(kind: str, page: Field, spec: Field, response: bool) -> Iterator[Finding]:
     label = _label(kind, spec)
+
+    def edit(key: str, action: str = "set") -> Edit:
+        # The auth hook's parameters live in x-signing, which the updater leaves to a person.
+        return Edit("review" if spec.origin == AUTH_ORIGIN else action, kind, key, page, spec)
+
     if not _same_name(page, spec):
-        yield f"{label}: name", page.name, spec.name
+        yield f"{label}: name", page.name, spec.name, edit("name", "review")
     if page.location is not None and page.location != spec.location:
-        yield f"{label}: in", page.location, spec.location
+        yield f"{label}: in", page.location, spec.location, edit("in", "review")
     if page.type is not None and not page.type.accepts(spec.type):
-        yield f"{label}: type", page.type, spec.type
+        yield f"{label}: type", page.type, spec.type, edit("type")
     if page.required is not None and page.required != bool(spec.required):
-        yield f"{label}: required", page.required, bool(spec.required)
+        yield f"{label}: required", page.required, bool(spec.required), edit("required")
     elif page.conditional is not None and page.conditional != bool(spec.conditional):
         # Only once the required flags agree: "Conditional" -> "Yes" is one change, reported as one line.
-        yield f"{label}: conditional", page.conditional, bool(spec.conditional)
+        yield f"{label}: conditional", page.conditional, bool(spec.conditional), edit("conditional")
     for what, page_value, spec_value in (*_compare_values(page, spec, response), *_compare_limits(page, spec)):
-        yield f"{label}: {what}", page_value, spec_value
+        yield f"{label}: {what}", page_value, spec_value, edit(what)
 
 
-def _compare_values(page: Field, spec: Field, response: bool) -> Iterator[Finding]:
+def _compare_values(page: Field, spec: Field, response: bool) -> Iterator[tuple[str, object, object]]:
     """The page's value list against the spec's: its ``enum`` or, for a response field (which the bundler
     keeps a plain string), the values its description names.
 
@@ -270,11 +299,13 @@ def _compare_values(page: Field, spec: Field, response: bool) -> Iterator[Findin
     spec_values, what = spec.enum, "enum"
     if response and spec.enum is None:
         spec_values, what = spec.described, "description values"
+        if spec_values is None and len(page_values) < 2:
+            return  # a description names two values or more; a one-value list has no place in the spec
     if (page.enum is not None or spec_values is not None) and page_values != spec_values:
         yield what, page_values, spec_values
 
 
-def _compare_limits(page: Field, spec: Field) -> Iterator[Finding]:
+def _compare_limits(page: Field, spec: Field) -> Iterator[tuple[str, object, object]]:
     """List size, bounds and default, each where the page states it and the spec has a place for it."""
     if page.max_list_items is not None and page.max_list_items != spec.max_list_items:
         yield "x-max-list-items", page.max_list_items, spec.max_list_items
@@ -317,43 +348,49 @@ def compare_fields(
     for page, spec in pairs:
         yield from _compare_pair(kind, page, spec, response)
     for page in page_left:
-        yield f"{kind} {page.name}", "present", "absent"
+        yield f"{kind} {page.name}", "present", "absent", Edit("add", kind, "", page, None)
     for spec in spec_left:
-        yield _label(kind, spec), "absent", "present"
+        action = "review" if spec.origin == AUTH_ORIGIN else "remove"
+        yield _label(kind, spec), "absent", "present", Edit(action, kind, "", None, spec)
+
+
+def _op(action: str, key: str, value: object = None) -> Edit:
+    return Edit(action, "operation", key, value=value)
 
 
 def _compare_operation(page: PageOperation, spec: PageOperation) -> Iterator[Finding]:
     if page.method is not None and page.method != spec.method:
-        yield "method", page.method, spec.method
+        yield "method", page.method, spec.method, _op("review", "method")
     if page.path is not None and page.path != spec.path:
-        yield "path", page.path, spec.path
+        yield "path", page.path, spec.path, _op("review", "path")
     if page.source_url is not None and normalize_url(page.source_url) != normalize_url(spec.source_url):
-        yield "externalDocs.url", page.source_url, spec.source_url
+        yield "externalDocs.url", page.source_url, spec.source_url, _op("set", "externalDocs.url", page.source_url)
     if page.instruction is not None and page.instruction != spec.instruction:
-        yield "x-signing.instruction", page.instruction, spec.instruction
+        yield "x-signing.instruction", page.instruction, spec.instruction, _op("set", "x-signing.instruction")
     yield from _compare_access(page, spec)
     for attribute, key in RATE_LIMIT_KEYS:
         page_value = getattr(page, attribute)
         if page_value is not None and page_value != getattr(spec, attribute):
-            yield f"x-rate-limit.{key}", page_value, getattr(spec, attribute)
+            yield f"x-rate-limit.{key}", page_value, getattr(spec, attribute), _op("set", "x-rate-limit", key)
     if page.statuses is not None:
         spec_statuses = spec.statuses or frozenset()
         for code in sorted(page.statuses - spec_statuses):
-            yield f"response status {code}", "present", "absent"
+            yield f"response status {code}", "present", "absent", _op("add", "status", code)
         for code in sorted(spec_statuses - page.statuses):
-            yield f"response status {code}", "absent", "present"
+            yield f"response status {code}", "absent", "present", _op("remove", "status", code)
     yield from _compare_responses(page, spec)
 
 
 def _compare_access(page: PageOperation, spec: PageOperation) -> Iterator[Finding]:
     """Authentication, Binance's security type and what an OKX permission implies for ``x-read-only``."""
     if page.signed is not None and page.signed != spec.signed:
-        yield "security", _signed(page.signed), _signed(spec.signed)
+        yield "security", _signed(page.signed), _signed(spec.signed), _op("set", "security")
     # A public Binance endpoint is NONE on the page and has no x-signing in the spec.
     if page.security_type is not None and page.security_type != (spec.security_type or "NONE"):
-        yield "x-signing.security-type", page.security_type, spec.security_type
+        yield "x-signing.security-type", page.security_type, spec.security_type, _op("set", "security")
     if page.read_only is not None and page.read_only != spec.read_only:
-        yield "x-read-only", f"{render(page.read_only)} (Permission: {page.permission})", spec.read_only
+        shown = f"{render(page.read_only)} (Permission: {page.permission})"
+        yield "x-read-only", shown, spec.read_only, _op("set", "x-read-only", page.read_only)
 
 
 def _signed(signed: bool | None) -> str:
@@ -369,7 +406,7 @@ def _compare_responses(page: PageOperation, spec: PageOperation) -> Iterator[Fin
     for code, media in sorted((page.media_types or {}).items()):
         spec_media = (spec.media_types or {}).get(code, frozenset())
         if code in documented and not media <= spec_media:
-            yield f"response {code} media type", media, spec_media
+            yield f"response {code} media type", media, spec_media, _op("review", "media type", code)
     for code, fields in sorted((page.error_fields or {}).items()):
         if code in documented:
             yield from compare_fields(f"response {code} field", fields, (spec.error_fields or {}).get(code, []), True)
@@ -389,8 +426,8 @@ def compare(page: PageOperation, spec: PageOperation) -> Iterator[Difference]:
         findings += compare_fields("body field", page.body_fields, spec.body_fields or [])
     if page.response_fields is not None:
         findings += compare_fields("response field", page.response_fields, spec.response_fields or [], True)
-    for what, page_value, spec_value in findings:
-        yield Difference(page.origin, spec.origin, what, render(page_value), render(spec_value))
+    for what, page_value, spec_value, edit in findings:
+        yield Difference(page.origin, spec.origin, what, render(page_value), render(spec_value), edit)
 
 
 def _describe(page: PageOperation) -> str:
@@ -398,39 +435,96 @@ def _describe(page: PageOperation) -> str:
     return f"{route} ({page.source_url})" if page.source_url else route
 
 
-def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
-    """Compare every page under ``docs`` with the specs under ``specs_root``; never raises for a bad page.
+def _slug(url: str | None) -> str | None:
+    """The name a scraper gives a page's file: its URL's fragment, else its last path segment."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return (parts.fragment or parts.path.rstrip("/").rsplit("/", 1)[-1]).casefold() or None
 
-    Unreadable spec files are reported in ``unreadable`` too, since their operations could not be checked.
+
+@dataclass
+class _Unmatched:
+    """A readable page that matched none of our operations: what a replaced page of ours would look like."""
+
+    origin: str
+    url: str | None
+    holds: str
+
+
+def check(docs: Path, specs_root: Path = SPECS_ROOT) -> Report:
+    """Compare every page under ``docs`` (any depth) with the specs under ``specs_root``; never raises for a
+    bad page.
+
+    Pages of our operations (by source URL, else method and path) are compared; pages of other endpoints
+    and pages documenting none are counted and skipped, change logs among them read for entries naming our
+    paths. A spec operation whose page (same source URL, or a file named as its URL ends) now holds
+    something else is a difference; one without any page is a note. Unreadable spec files are reported in
+    ``unreadable`` too, since their operations could not be checked.
     """
     specs, problems = load_specs(specs_root)
     report = Report(unreadable=list(problems))
     covered: set[int] = set()
     exchanges: set[str] = set()
+    unmatched: list[_Unmatched] = []
+    logs: list[tuple[str, str]] = []
+    our_urls = {normalize_url(spec.source_url) for spec in specs} - {None}
+    our_routes = {(spec.exchange, spec.method, spec.path) for spec in specs}
     for path in discover_pages(docs):
         report.pages += 1
         origin = path.relative_to(docs).as_posix()
         try:
-            page = read_page(path, docs)
+            identity = identify(path, docs)
+            exchanges.add(identity.exchange)
+            route = identity.route
+            # Only a page that can match one of our operations is read whole: a tree is mostly other pages.
+            ours = normalize_url(identity.source_url) in our_urls or (
+                route is not None and (identity.exchange, *route) in our_routes
+            )
+            if not ours and route is not None:
+                report.skipped += 1
+                unmatched.append(_Unmatched(origin, identity.source_url, " ".join(route)))
+                continue
+            if not ours:
+                raise NoEndpoint("no HTTP request line", identity.meta, identity.body)
+            page = parse(identity)
+        except NoEndpoint as exc:
+            report.without_endpoint += 1
+            log = is_change_log(exc.text)
+            if log:
+                logs.append((origin, exc.text))
+            unmatched.append(_Unmatched(origin, exc.meta.get("source_url"), "a change log" if log else "no endpoint"))
+            continue
         except UnreadablePage as exc:
             report.unreadable.append(Unreadable(origin, exc.reason))
             continue
         except Exception as exc:  # a parser bug on one odd page must not hide the report on all the others
             report.unreadable.append(Unreadable(origin, f"reader failed: {type(exc).__name__}: {exc}"))
             continue
-        exchanges.add(page.exchange)
-        report.notes += [f"{origin}: {note}" for note in page.notes]
         spec = match_operation(page, specs)
         if spec is None:
-            folder = f"{specs_root.name}/{page.exchange}/endpoints/"
-            what = "no spec operation has this page's source URL or method and path"
-            report.differences.append(Difference(origin, folder, what, _describe(page), "none"))
+            report.skipped += 1
+            unmatched.append(_Unmatched(origin, page.source_url, f"{page.method} {page.path}"))
             continue
+        report.compared += 1
+        report.notes += [f"{origin}: {note}" for note in page.notes]
         covered.add(id(spec))
+        report.pairs.append((page, spec))
         report.differences += compare(page, spec)
+    by_url = {normalize_url(item.url): item for item in unmatched if item.url}
+    by_name = {Path(item.origin).stem.casefold(): item for item in unmatched}
     for spec in specs:
-        if spec.exchange in exchanges and id(spec) not in covered:
-            report.notes.append(f"{spec.origin}: {spec.method} {spec.path} has no page in the folder (not compared)")
+        if spec.exchange not in exchanges or id(spec) in covered:
+            continue
+        replaced = by_url.get(normalize_url(spec.source_url)) or by_name.get(_slug(spec.source_url) or "")
+        shown = f"{spec.method} {spec.path}"
+        if replaced is not None:
+            what = "its page no longer documents this endpoint"
+            report.differences.append(Difference(replaced.origin, spec.origin, what, replaced.holds, shown))
+        else:
+            report.notes.append(f"{spec.origin}: {shown} has no page in the folder (not compared)")
+    for origin, text in logs:
+        report.changes += entries_naming(origin, text, {spec.path for spec in specs if spec.path})
     return report
 
 
@@ -450,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     report = check(docs, specs_root)
     if report.pages == 0:
-        print(f"check-docs: {docs}: no *.md pages to check", file=sys.stderr)
+        print(f"check-docs: {docs}: empty folder (no *.md pages under it)", file=sys.stderr)
         return 2
     print("\n".join(report.lines()))
     return 0 if report.ok else 1

@@ -23,6 +23,9 @@ from tests._readme import block
 from tests._specs import REPO
 
 SECTION: Final = "Adding an endpoint"
+# The section opens with make new-endpoint and its output (tests/docs_check/test_doc_tools_end_to_end.py); the
+# reviewed file, the commands, the call and its output follow.
+FIRST: Final = 2
 TARGET: Final = Path("specs/okx/endpoints/account.get_max_withdrawal.yaml")
 STAMP: Final = ".venv/.installed-stamp"
 # The suites that take every operation from the bundles, and the tests among them that must see the new one.
@@ -64,7 +67,7 @@ def _make(target: str) -> str:
 
 @pytest.mark.skipif(not (REPO / STAMP).exists(), reason="needs the venv `make venv` builds")
 def test_one_yaml_file_and_make_generate_add_a_signed_contract_tested_endpoint(tmp_path: Path) -> None:
-    yaml_block, commands, call, output = (block(SECTION, i) for i in range(4))
+    yaml_block, commands, call, output = (block(SECTION, i) for i in range(FIRST, FIRST + 4))
     assert (yaml_block.lang, commands.lang, call.lang, output.lang) == ("yaml", "sh", "python", "text")
     assert f"`{TARGET}`" in (REPO / "README.md").read_text(), "the README must name the file it shows"
     assert commands.text.split("#")[0].split() == ["make", "generate", "&&", "make", "test"]
@@ -86,7 +89,10 @@ def test_one_yaml_file_and_make_generate_add_a_signed_contract_tested_endpoint(t
     passed = re.findall(r"^PASSED (\S+)", tested.stdout, re.M)
     for name in MUST_RUN:
         assert any(name in test for test in passed), f"{name} did not run:\n{tested.stdout[-3000:]}"
-    whole = _run(copy, f"{sys.executable} -m pytest -q tests/codegen/test_generation.py tests/docs_check")
+    # The checker's tests over the specs (not the doc tools' own, which draft this very page as a new one).
+    whole = _run(
+        copy, f"{sys.executable} -m pytest -q tests/codegen/test_generation.py tests/docs_check/test_check_docs.py"
+    )
     assert whole.returncode == 0, whole.stdout[-4000:] + whole.stderr[-2000:]
 
     # The README's call of the new operation, on a sandbox started from the copy: decimal-or-empty reads as None.
@@ -100,10 +106,10 @@ def test_one_yaml_file_and_make_generate_add_a_signed_contract_tested_endpoint(t
 
 def test_a_misplaced_empty_string_example_stops_generation_naming_the_file_and_field(tmp_path: Path) -> None:
     # OKX's own example sends "" for spotOffsetMaxWd; declared as a plain decimal, generation must refuse it.
-    text = block(SECTION, 0).text.replace(
+    text = block(SECTION, FIRST).text.replace(
         "spotOffsetMaxWd: {type: string, format: decimal-or-empty", "spotOffsetMaxWd: {type: string, format: decimal"
     )
-    assert text != block(SECTION, 0).text
+    assert text != block(SECTION, FIRST).text
     copy = _copy_of_the_repository(tmp_path)
     (copy / TARGET).write_text(text, encoding="utf-8")
     result = _run(copy, f"{sys.executable} -m scripts.codegen --out {tmp_path / 'out'}")
@@ -114,7 +120,9 @@ def test_a_misplaced_empty_string_example_stops_generation_naming_the_file_and_f
 
 def test_a_required_parameter_without_an_example_stops_generation_naming_the_file(tmp_path: Path) -> None:
     text = (
-        block(SECTION, 0).text.replace("required: false", "required: true").replace("          example: BTC,ETH\n", "")
+        block(SECTION, FIRST)
+        .text.replace("required: false", "required: true")
+        .replace("          example: BTC,ETH\n", "")
     )
     copy = _copy_of_the_repository(tmp_path)
     (copy / TARGET).write_text(text, encoding="utf-8")
@@ -124,10 +132,10 @@ def test_a_required_parameter_without_an_example_stops_generation_naming_the_fil
 
 
 def test_a_schema_keyword_the_client_cannot_enforce_stops_generation_naming_the_file(tmp_path: Path) -> None:
-    text = block(SECTION, 0).text.replace(
+    text = block(SECTION, FIRST).text.replace(
         "maxWd: {type: string, format: decimal,", "maxWd: {type: string, format: decimal, contentEncoding: base64,"
     )
-    assert text != block(SECTION, 0).text
+    assert text != block(SECTION, FIRST).text
     copy = _copy_of_the_repository(tmp_path)
     (copy / TARGET).write_text(text, encoding="utf-8")
     result = _run(copy, f"{sys.executable} -m scripts.codegen --out {tmp_path / 'out'}")

@@ -67,6 +67,9 @@ def _now_ms() -> int:
 
 
 def _as_json(parsed: Any) -> Any:
+    # A top-level JSON array (Binance's list answers) parses into a list of models.
+    if isinstance(parsed, list):
+        return [_as_json(item) for item in parsed]
     return parsed if isinstance(parsed, str) else parsed.to_dict()
 
 
