@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
-from ._fresh import run_fresh, worker_main
+from ._fresh import run_rounds, worker_main
 from ._stats import summary
 
 __all__ = ["run_fanout"]
@@ -97,23 +97,16 @@ def run_fanout(
     of the floor (median, p10, p90 over runs), ``ratio`` = median ours / median floor (higher is better, 1.0 is
     the floor), ``ratio_paired``: the median and p10-p90 of ours / floor within each back-to-back pair, and the
     client CPU microseconds per request of each side (``ours_cpu_us``, ``floor_cpu_us``)."""
-    merged: dict[str, dict[str, list[float]]] = {}
-    for round_index in range(rounds):
-        payload = {
-            "base_url": base_url,
-            "cases": cases,
-            "credentials": credentials,
-            "requests": requests,
-            "concurrency": list(concurrency),
-            "pairs": pairs,
-            "round": round_index,
-            "cpu": cpu,
-        }
-        result: dict[str, dict[str, list[float]]] = run_fresh("_fanout", payload)
-        for key, rates in result.items():
-            into = merged.setdefault(key, {series: [] for series in rates})
-            for series, values in rates.items():
-                into[series] += values
+    payload = {
+        "base_url": base_url,
+        "cases": cases,
+        "credentials": credentials,
+        "requests": requests,
+        "concurrency": list(concurrency),
+        "pairs": pairs,
+        "cpu": cpu,
+    }
+    merged = run_rounds("_fanout", rounds, payload)
     out: dict[str, Any] = {}
     for key, per_side in merged.items():
         ours, floor = summary(per_side["ours"]), summary(per_side["floor"])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["REPO", "child_env", "pin", "run_fresh", "worker_main"]
+__all__ = ["REPO", "child_env", "pin", "run_fresh", "run_rounds", "worker_main"]
 
 REPO: Final = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,19 @@ def run_fresh(module: str, payload: dict[str, Any], *, timeout_s: float = 900) -
     if result.returncode != 0:
         raise RuntimeError(f"benchmark worker {module} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
     return json.loads(result.stdout)
+
+
+def run_rounds(module: str, rounds: int, payload: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """Run :func:`run_fresh` ``rounds`` times, ``payload`` with ``"round"`` set to each round's index, and merge what
+    the workers return (``{case: {series: [values]}}``) by concatenating each series across rounds."""
+    merged: dict[str, dict[str, list[float]]] = {}
+    for round_index in range(rounds):
+        result: dict[str, dict[str, list[float]]] = run_fresh(module, {**payload, "round": round_index})
+        for key, series in result.items():
+            into = merged.setdefault(key, {name: [] for name in series})
+            for name, values in series.items():
+                into[name] += values
+    return merged
 
 
 def worker_main(measure: Callable[[dict[str, Any]], Any]) -> None:

@@ -34,7 +34,7 @@ import httpcore
 import httpx
 
 from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
-from ._fresh import run_fresh, worker_main
+from ._fresh import run_rounds, worker_main
 from ._stats import percentile, summary
 
 __all__ = ["SIDES", "run_percall"]
@@ -185,23 +185,16 @@ def run_percall(
     the median and p10-p90 of the per-pair ratios, ``steps_us``: the median differences between neighbouring
     sides, and the same for the client's CPU time per call (``cpu_us``, ``cpu_ratio``).
     """
-    merged: dict[str, dict[str, list[float]]] = {}
-    for round_index in range(rounds):
-        payload = {
-            "base_url": base_url,
-            "cases": cases,
-            "credentials": credentials,
-            "pairs": pairs,
-            "batch": batch,
-            "warmup": warmup,
-            "round": round_index,
-            "cpu": cpu,
-        }
-        result: dict[str, dict[str, list[float]]] = run_fresh("_percall", payload)
-        for key, times in result.items():
-            into = merged.setdefault(key, {series: [] for series in times})
-            for series, values in times.items():
-                into[series] += values
+    payload = {
+        "base_url": base_url,
+        "cases": cases,
+        "credentials": credentials,
+        "pairs": pairs,
+        "batch": batch,
+        "warmup": warmup,
+        "cpu": cpu,
+    }
+    merged = run_rounds("_percall", rounds, payload)
     out: dict[str, Any] = {}
     for item in cases:
         case = Case(**item["case"])

@@ -18,7 +18,7 @@ from typing import Any, Final
 import httpx
 from nacl.signing import SigningKey
 
-from ._fresh import run_fresh, worker_main
+from ._fresh import run_rounds, worker_main
 from ._stats import summary
 
 __all__ = ["SCHEMES", "run_signing"]
@@ -117,21 +117,14 @@ def run_signing(
 
     ``requests`` maps each scheme of :data:`SCHEMES` to the verified floor request it signs.
     """
-    merged: dict[str, dict[str, list[float]]] = {}
-    for round_index in range(rounds):
-        payload = {
-            "requests": requests,
-            "credentials": credentials,
-            "batches": batches,
-            "batch": batch,
-            "round": round_index,
-            "cpu": cpu,
-        }
-        result: dict[str, dict[str, list[float]]] = run_fresh("_signing", payload)
-        for scheme, times in result.items():
-            into = merged.setdefault(scheme, {"ours": [], "primitive": []})
-            into["ours"] += times["ours"]
-            into["primitive"] += times["primitive"]
+    payload = {
+        "requests": requests,
+        "credentials": credentials,
+        "batches": batches,
+        "batch": batch,
+        "cpu": cpu,
+    }
+    merged = run_rounds("_signing", rounds, payload)
     out: dict[str, Any] = {}
     for scheme, times in merged.items():
         ours, primitive = summary(times["ours"]), summary(times["primitive"])

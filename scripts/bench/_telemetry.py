@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from ._cases import Case, api_module, make_ours, sample_kwargs
-from ._fresh import run_fresh, worker_main
+from ._fresh import run_rounds, worker_main
 from ._percall import _batch
 from ._stats import summary
 
@@ -115,23 +115,16 @@ def run_telemetry(
     side (median, p10, p90 over every batch of ``rounds`` fresh processes), client CPU likewise, and the added cost
     and ratio of ``noop`` and ``sdk`` against ``off``."""
     cases = [item for item in items if Case(**item["case"]).key in TELEMETRY_CASES]
-    merged: dict[str, dict[str, list[float]]] = {}
-    for round_index in range(rounds):
-        payload = {
-            "base_url": base_url,
-            "cases": cases,
-            "credentials": credentials,
-            "pairs": pairs,
-            "batch": batch,
-            "warmup": warmup,
-            "round": round_index,
-            "cpu": cpu,
-        }
-        result: dict[str, dict[str, list[float]]] = run_fresh("_telemetry", payload)
-        for key, series in result.items():
-            into = merged.setdefault(key, {name: [] for name in series})
-            for name, values in series.items():
-                into[name] += values
+    payload = {
+        "base_url": base_url,
+        "cases": cases,
+        "credentials": credentials,
+        "pairs": pairs,
+        "batch": batch,
+        "warmup": warmup,
+        "cpu": cpu,
+    }
+    merged = run_rounds("_telemetry", rounds, payload)
     out: dict[str, Any] = {}
     for key, series in merged.items():
         wall = {side: summary(series[side]) for side in SIDES}

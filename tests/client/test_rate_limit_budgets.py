@@ -26,7 +26,7 @@ from auth_plugins._ratelimit import RateLimitGate, RateLimitRegistry
 from auth_plugins.sandbox import BINANCE_CREDENTIALS, ExchangeSandbox, Sandbox
 from tests._readme import block
 from tests._specs import REPO
-from tests.codegen.test_adding_an_endpoint import SECTION, STAMP, TARGET, _copy_of_the_repository, _make, _run
+from tests.codegen.test_adding_an_endpoint import FIRST, SECTION, STAMP, TARGET, _copy_of_the_repository, _make, _run
 
 OKX_ROUTES: Final = routes("okx_client")
 BINANCE_ROUTES: Final = routes("binance_client")
@@ -326,7 +326,7 @@ with Sandbox(enforce_rate_limits=True) as sbx:
 @pytest.mark.skipif(not (REPO / STAMP).exists(), reason="needs the venv `make venv` builds")
 def test_an_added_endpoint_with_get_max_loans_limit_gets_a_budget_of_its_own(tmp_path: Path) -> None:
     copy = _copy_of_the_repository(tmp_path)
-    (copy / TARGET).write_text(block(SECTION, 0).text, encoding="utf-8")
+    (copy / TARGET).write_text(block(SECTION, FIRST).text, encoding="utf-8")
     generated = _run(copy, f"{shlex.quote(sys.executable)} -m scripts.codegen")
     assert generated.returncode == 0, generated.stdout + generated.stderr
     (copy / "alternate.py").write_text(ALTERNATE, encoding="utf-8")
@@ -350,7 +350,7 @@ def test_an_added_endpoint_with_get_max_loans_limit_gets_a_budget_of_its_own(tmp
 def test_an_unknown_pool_or_key_kind_stops_make_generate_naming_the_file(
     tmp_path: Path, old: str, new: str, reason: str
 ) -> None:
-    text = block(SECTION, 0).text
+    text = block(SECTION, FIRST).text
     assert old in text
     copy = _copy_of_the_repository(tmp_path)
     (copy / TARGET).write_text(text.replace(old, new), encoding="utf-8")
