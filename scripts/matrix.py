@@ -1,9 +1,9 @@
-"""``python -m scripts.matrix``: the test suite on every other Python the package claims (``make test-matrix``).
+"""``python -m scripts.matrix``: the test suite on every other Python the package claims (the end of ``make test``).
 
 The interpreters are the ``Programming Language :: Python :: 3.X`` classifiers of pyproject.toml, so what the
-package claims is what is tested. ``make test`` covers the interpreter of ``.venv``; this runs the whole pytest
-suite once on each of the others, sequentially (the sandbox and Redis fixtures start their own servers), each in its
-own virtual environment ``.venv-3.X`` with the ``dev`` extra installed editable (rebuilt when pyproject.toml is
+package claims is what is tested. ``make test`` runs pytest on the interpreter of ``.venv``, then this: the whole
+pytest suite once on each of the others, sequentially (the sandbox and Redis fixtures start their own servers), each
+in its own virtual environment ``.venv-3.X`` with the ``dev`` extra installed editable (rebuilt when pyproject.toml is
 newer than its stamp). Drift, ruff and mypy do not depend on the interpreter and are not repeated.
 
 An interpreter is ``$PYTHON_3_X`` when set (e.g. ``PYTHON_3_13=/opt/python3.13/bin/python3.13``), else the first

@@ -1,5 +1,5 @@
-"""The Python matrix (scripts/matrix.py, ``make test-matrix``, run by .ci/run): it tests what the classifiers claim,
-finds each interpreter where the docstring says, and skips, saying so, one that is absent."""
+"""The Python matrix (scripts/matrix.py, the end of ``make test``; ``make test-matrix`` alone): it tests what the
+classifiers claim, finds each interpreter where the docstring says, and skips, saying so, one that is absent."""
 
 from __future__ import annotations
 
@@ -20,11 +20,16 @@ def test_the_classifiers_claim_3_11_to_3_13_and_the_running_interpreter() -> Non
     assert f"{sys.version_info.major}.{sys.version_info.minor}" in claimed
 
 
-def test_ci_runs_the_matrix_after_the_suite() -> None:
+def test_make_test_runs_the_matrix_after_the_suite_and_ci_runs_make_test() -> None:
     commands = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines() if line.startswith("make")]
-    assert commands == ["make test", "make test-matrix"]
-    dry = subprocess.run(["make", "-n", "test-matrix"], cwd=REPO, capture_output=True, text=True, check=False)
-    assert dry.returncode == 0 and "scripts.matrix" in dry.stdout, dry.stderr
+    assert commands == ["make test"]
+    dry = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed-stamp", "test"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    pytest_at = next(i for i, line in enumerate(lines) if line.endswith("/pytest"))
+    assert any("scripts.matrix" in line for line in lines[pytest_at + 1 :]), dry.stdout
 
 
 def _fake_python(path: Path, reports: str = "3.13") -> Path:
