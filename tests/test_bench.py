@@ -78,6 +78,7 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         )
         assert row["cpu_ratio"] > 0
         assert row["ratio_httpcore"] > 0 and row["httpcore_us"]["median"] > 0 and row["cpu_ratio_httpcore"] > 0
+        assert row["least_us"]["median"] > 0 and row["least_over_httpcore"] > 0
     assert len(results["fanout"]) == len(FANOUT_CASES) and all(row["ratio"] > 0 for row in results["fanout"].values())
     assert set(results["signing"]) == {"hmac-hex", "hmac-base64", "ed25519", "ed25519 (binance)"}
     assert all(row["ours_us"]["median"] > 0 for row in results["signing"].values())
@@ -101,6 +102,7 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
         assert row["noop_ratio"] > 0 and row["sdk_ratio"] > 0 and row["sdk_cpu_ratio"] > 0
     assert results["targets"] and all(isinstance(row["met"], bool) for row in results["targets"])
     assert "Per call" in run.stdout and "Targets" in run.stdout and "x core" in run.stdout
+    assert "The least any client driving httpcore must do" in run.stdout
     scale = results["scale"]
     assert set(scale["sizes"]) == {"0", "1"} and set(scale["per_endpoint"]) == {"1"}
     assert all(row["generation_s"] > 0 and row["imports"]["okx"]["runtime_ms"] > 0 for row in scale["sizes"].values())

@@ -6,6 +6,12 @@ neighbours says where the time goes:
 - ``httpcore``: one raw ``httpcore`` request on a pooled keep-alive connection (``ConnectionPool`` of one), the
   layer a factory-made client drives: the verified request's method, target and body, unsigned, with only the
   headers HTTP/1.1 needs (``Host``, and ``Content-Type`` and ``Content-Length`` with a body), the whole body read.
+- ``least``: the least any client that drives httpcore must do for this call, on the same pool: the exact
+  request ours sends (its signed target, every header and the body, captured from one call of ours), the bare
+  signature primitive of its scheme on a payload of the signed string's length (``_signing``'s primitive, with
+  no timestamp, canonical string or header building), and the body parsed into the generated model
+  (``json.loads`` + ``from_dict``). No validation, response check, retry, rate limit, deadline or redaction.
+  ``least`` over ``httpcore`` is the lowest ratio to raw httpcore any implementation on httpcore can reach.
 - ``floor``: a plain ``httpx.Client(base_url=...)`` sending the verified request's method, raw path with
   query and body, unsigned, and reading the whole body (no JSON decoding). This is the issue's floor.
 - ``params``: the same plain client, but given the query as a dict (``params=``) and the body as ``json=``,
@@ -26,6 +32,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
+import typing
 from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -35,11 +42,12 @@ import httpx
 
 from ._cases import Case, FloorRequest, api_module, make_ours, sample_kwargs
 from ._fresh import run_rounds, worker_main
+from ._signing import primitive
 from ._stats import percentile, summary
 
 __all__ = ["SIDES", "run_percall"]
 
-SIDES: Final = ("httpcore", "floor", "params", "generated", "ours")
+SIDES: Final = ("httpcore", "least", "floor", "params", "generated", "ours")
 
 _STALLED_US: Final = 20_000.0
 _API_KEY_HEADERS: Final = {"backpack": "X-API-Key", "binance": "X-MBX-APIKEY", "okx": "OK-ACCESS-KEY"}
@@ -94,6 +102,45 @@ def _core_side(pool: httpcore.ConnectionPool, base_url: str, floor: FloorRequest
     return core_call
 
 
+def _sent_by(client: Any, call: Callable[[], object]) -> httpx.Request:
+    """The request ``call`` sends through the factory-made ``client`` (captured at its connection)."""
+    connection = client.get_httpx_client()._connection
+    seen: list[httpx.Request] = []
+    send: Callable[[httpx.Request], httpx.Response] = connection.handle_request
+
+    def capture(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return send(request)
+
+    connection.handle_request = capture
+    try:
+        call()
+    finally:
+        del connection.handle_request
+    return seen[-1]
+
+
+def _least_side(pool: httpcore.ConnectionPool, case: Case, sent: httpx.Request) -> Callable[[], object]:
+    """The ``least`` call (see the module docstring); raises unless the server answered 200."""
+    url = sent.url
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+    method, headers, body = sent.method.encode(), list(sent.headers.raw), sent.content or None
+    sign = None if case.scheme == "public" else primitive(case.scheme, len(url.raw_path) + len(body or b"") + 40)
+    model = typing.get_type_hints(api_module(case).sync)["return"]
+    parse = getattr(model, "from_dict", None)
+
+    def least_call() -> object:
+        if sign is not None:
+            sign()
+        response = pool.request(method, target, headers=headers, content=body)
+        if response.status != 200:
+            raise RuntimeError(f"least side: {response.status}")
+        content = response.content
+        return parse(json.loads(content)) if parse is not None else content
+
+    return least_call
+
+
 def _unsigned_client(case: Case, base_url: str) -> Any:
     """The generated ``AuthenticatedClient`` with the factory's options but without its signer."""
     package = importlib.import_module(f"{case.exchange}_client")
@@ -129,6 +176,7 @@ def _measure_case(item: dict[str, Any], payload: dict[str, Any]) -> dict[str, li
 
         calls = {
             "httpcore": core_call,
+            "least": _least_side(pool, case, _sent_by(client, ours)),
             "floor": floor_call,
             "params": params_call,
             "generated": generated,
@@ -203,6 +251,7 @@ def run_percall(
         median = {side: stats[side]["median"] for side in SIDES}
         pair_ratios = [o / f for o, f in zip(times["ours"], times["floor"], strict=True)]
         core_ratios = [o / f for o, f in zip(times["ours"], times["httpcore"], strict=True)]
+        least_ratios = [o / f for o, f in zip(times["least"], times["httpcore"], strict=True)]
         cpu_stats = {side: summary(times[f"{side}_cpu"]) for side in SIDES}
         out[case.key] = {
             "exchange": case.exchange,
@@ -227,6 +276,11 @@ def run_percall(
             "ratio_httpcore_p10": round(percentile(core_ratios, 10), 3),
             "ratio_httpcore_p90": round(percentile(core_ratios, 90), 3),
             "floor_over_httpcore": round(median["floor"] / median["httpcore"], 3),
+            "least_us": stats["least"],
+            "least_over_httpcore": round(median["least"] / median["httpcore"], 3),
+            "least_over_httpcore_paired": round(percentile(least_ratios, 50), 3),
+            "least_over_httpcore_p10": round(percentile(least_ratios, 10), 3),
+            "least_over_httpcore_p90": round(percentile(least_ratios, 90), 3),
             "cpu_us": cpu_stats,
             "cpu_steps_us": _steps({side: cpu_stats[side]["median"] for side in SIDES}),
             "cpu_ratio": round(cpu_stats["ours"]["median"] / cpu_stats["floor"]["median"], 3),

@@ -21,7 +21,7 @@ from nacl.signing import SigningKey
 from ._fresh import run_rounds, worker_main
 from ._stats import summary
 
-__all__ = ["SCHEMES", "run_signing"]
+__all__ = ["SCHEMES", "primitive", "run_signing"]
 
 SCHEMES: Final = {
     "hmac-hex": "binance.query_max_borrow[hmac-hex]",
@@ -50,7 +50,8 @@ def _signer(scheme: str, creds: dict[str, dict[str, str]]) -> httpx.Auth:
     return BinanceAuth(c["ed25519_api_key"], private_key=c["ed25519_private_key_pem"])
 
 
-def _primitive(scheme: str, payload_length: int) -> Callable[[], object]:
+def primitive(scheme: str, payload_length: int) -> Callable[[], object]:
+    """The bare signature primitive of ``scheme`` on a payload of ``payload_length`` bytes, as a call."""
     payload = b"x" * payload_length
     if scheme.startswith("ed25519"):
         key = SigningKey(b"\x01" * 32)
@@ -84,7 +85,7 @@ def _measure(payload: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
         method, url = floor["method"], base_url + floor["target"]
 
         # Signed string length, roughly: path + query + body + timestamp and framing; close enough for a primitive.
-        primitive = _primitive(scheme, len(floor["target"]) + len(content) + 40)
+        bare_call = primitive(scheme, len(floor["target"]) + len(content) + 40)
         times: dict[str, list[float]] = {"ours": [], "primitive": []}
         for index in range(payload["batches"] + 1):
             requests = [httpx.Request(method, url, content=content, headers=headers) for _ in range(size)]
@@ -94,7 +95,7 @@ def _measure(payload: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
             ours = (time.perf_counter_ns() - start) / size / 1000
             start = time.perf_counter_ns()
             for _ in range(size):
-                primitive()
+                bare_call()
             bare = (time.perf_counter_ns() - start) / size / 1000
             if index:  # the first batch is the warm-up
                 times["ours"].append(ours)
