@@ -158,12 +158,12 @@ end
 ACQUIRE: Final = (
     _HEAD
     + """
--- ARGV: member, weight, limit, lease ms, window ms, then settlements (see settle), applied first. Returns
--- 0 when the member now counts (until the lease ends, unless settled first), or else the least time in ms
--- (at least 1) before enough weight can leave. One integer: the cheapest reply to parse.
-local member = ARGV[1]
-local weight, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
-local lease, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+-- ARGV: limit, window ms (the budget's, packed once by the caller), member, weight, lease ms, then settlements
+-- (see settle), applied first. Returns 0 when the member now counts (until the lease ends, unless settled
+-- first), or else the least time in ms (at least 1) before enough weight can leave. One integer: the cheapest
+-- reply to parse.
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local member, weight, lease = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local first = 6  -- the first settlement left for settle() to apply
 local used = count
 -- The common case, before the general machinery is built (its closures cost Redis microseconds a call): a
