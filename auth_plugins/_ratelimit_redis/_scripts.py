@@ -1,17 +1,28 @@
 """The two Lua scripts that keep a shared budget, each one atomic round trip, on Redis's own clock.
 
-A budget is two keys: a sorted set whose members are requests (``"<weight>:<random token>"``) scored by
-the Redis time, in milliseconds, at which they stop counting, and a small hash beside it (fields ``x``: the
-weight its members carry beyond one each, and ``e``: when both keys expire, in ms). The weight the set holds is
-then ``ZCARD + x``, so that no script adds up a 12,000-entry set and a budget whose requests all weigh 1 (``x``
-is 0) never writes the hash on its common path: an acquire there is ``TIME``, ``HMGET``, ``ZCARD``, the carried
-settlement's ``ZADD`` and the new member's ``ZADD NX``. Entries whose score has passed stop counting; to spare a
-write per call they are removed only when they stand in the way of a request, or now and then (one
-``ZREMRANGEBYSCORE``, whose count is their weight while ``x`` is 0; otherwise they are read back to subtract
-their weights), so the set may hold them a little longer: it never counts less than the rule says, and holds
-about the limit's weight of entries at most. ``x`` is recounted from the set if the hash was lost, and reset
-when the set is gone. Both keys expire 1 to 11 s after their last entry stops counting (``e`` saves a
-``PTTL``: the expiry only moves later, by 10 s more than needed, so that most calls need not move it).
+A budget is two keys: a sorted set whose members are requests (``"<weight>:<random token>"``) scored by the
+Redis time at which they stop counting (whole milliseconds, rounded up: a request counts up to 1 ms longer,
+never shorter; passed to Redis as strings, since Redis formats a Lua number with ``%.17g`` at a cost above
+the ``ZADD``'s own), and a small hash beside it: ``x``, the weight its members carry beyond one each, and
+``e``, when both keys expire (ms). The weight the set holds is ``ZCARD + x``: no script adds up a
+12,000-entry set, and a budget whose requests all weigh 1 (``x`` is 0) never writes the hash on its common
+path. Entries whose score has passed stop counting; to spare a write per call they are removed only when
+they stand in the way of a request, or now and then (one ``ZREMRANGEBYSCORE``, whose count is their weight
+while ``x`` is 0; otherwise they are read back to subtract what they carry), so the set may hold them a
+little longer: it never counts less than the rule says, and holds about the limit's weight of entries at
+most. ``x`` is recounted from the set if the hash was lost, and reset when the set is gone. Both keys
+expire 1 to 11 s after their last entry stops counting; ``e`` saves a ``PTTL`` a call (the expiry only
+moves later, by 10 s more than needed, so that most calls need not move it).
+
+**The common path.** An acquire of weight 1 on such a budget, carrying at most one plain settlement, with
+room, no prune due and no expiry to move, runs flat at the top of :data:`ACQUIRE`: ``TIME``, ``HMGET``,
+``ZCARD``, the settlement's ``ZADD`` and the member's ``ZADD NX``, before the general machinery is built
+(Lua closures with upvalues cost Redis microseconds a call). It does what the general path would do in that
+case; anything else continues in the general path from where it stopped.
+
+The layout is version ``rl3`` of the key names (:func:`~auth_plugins._ratelimit_redis._settings.budget_keys`):
+``rl2`` kept a running total under the second key (a string, with the weight of every member), which these
+scripts would misread, and the reverse.
 
 Responses are reported as *settlements*: pairs of a member and how many milliseconds ago (on the reporting
 process's monotonic clock) its response arrived. The script re-scores each at Redis's ``now - ago + window``,
@@ -24,9 +35,6 @@ many milliseconds ago the answer arrived: from then until one window after that 
 least ``used``. Whatever the set holds short of it (after pruning, so that only what counts is compared) is
 added as one entry of the missing weight, scored one window after the answer, as the in-process
 :meth:`~auth_plugins._ratelimit.SlidingWindow.observe` does.
-
-The layout is version ``rl3`` of the key names (:func:`~auth_plugins._ratelimit_redis._settings.budget_keys`):
-``rl2`` kept a plain running total under the second key, which these scripts would misread.
 """
 
 from __future__ import annotations
@@ -54,6 +62,12 @@ local function weight_of(member)
   return tonumber(string.match(member, '^(%d+):')) or 1
 end
 
+-- A score: whole milliseconds, rounded up (a request counts up to 1 ms longer, never shorter), as a string
+-- (Redis formats a Lua number with "%.17g", which costs more than the ZADD itself).
+local function ms(at)
+  return string.format('%d', math.ceil(at))
+end
+
 local fresh = false  -- whether the hash is to be written whole (it outlived its set, or was lost)
 if count == 0 then
   extra, fresh = 0, true
@@ -67,12 +81,13 @@ end
 -- Remove the entries that stopped counting; return the weight left. While every member weighs 1, the count
 -- ZREMRANGEBYSCORE returns is their weight; otherwise they are read back to subtract what they carry.
 local function prune(used)
+  local past = string.format('%d', math.floor(now))  -- scores are whole: the same entries as up to now
   if extra + dx == 0 then
-    return used - redis.call('ZREMRANGEBYSCORE', zset, '-inf', now)
+    return used - redis.call('ZREMRANGEBYSCORE', zset, '-inf', past)
   end
-  local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', now)
+  local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', past)
   if #gone > 0 then
-    redis.call('ZREMRANGEBYSCORE', zset, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', zset, '-inf', past)
     for _, member in ipairs(gone) do
       local weight = weight_of(member)
       used = used - weight
@@ -98,7 +113,7 @@ local function report(used, reported, leaves, tag)
   end
   used = prune(used)  -- only what counts now may be compared with the exchange's count
   local missing = reported - used
-  if missing > 0 and redis.call('ZADD', zset, leaves, missing .. ':used:' .. tag) == 1 then
+  if missing > 0 and redis.call('ZADD', zset, ms(leaves), missing .. ':used:' .. tag) == 1 then
     used = added(used, missing)
     top = math.max(top, leaves)
   end
@@ -120,7 +135,7 @@ local function settle(used, window, first)
     if reported then
       used = report(used, tonumber(reported), leaves, tag)
     elseif leaves > now then
-      if redis.call('ZADD', zset, leaves, member) == 1 then
+      if redis.call('ZADD', zset, ms(leaves), member) == 1 then
         used = added(used, weight_of(member))
       end
       top = math.max(top, leaves)
@@ -175,7 +190,7 @@ if extra == 0 and count > 0 and weight == 1 and #ARGV <= 7 then
   if settled and string.byte(settled) ~= 35 then  -- not '#': not a used-weight report
     local leaves = now - tonumber(ARGV[7]) + window
     if leaves > now then
-      if redis.call('ZADD', zset, leaves, settled) == 1 then  -- no longer held: it counts again
+      if redis.call('ZADD', zset, string.format('%d', math.ceil(leaves)), settled) == 1 then  -- not held: counts again
         local heavy = tonumber(string.match(settled, '^(%d+):')) or 1
         used, dx = used + heavy, heavy - 1
       end
@@ -184,7 +199,7 @@ if extra == 0 and count > 0 and weight == 1 and #ARGV <= 7 then
   end
   if first > #ARGV and dx == 0 and used + weight <= limit and used % 32 ~= 0
       and math.max(top, now + lease) + 1000 <= expires then
-    redis.call('ZADD', zset, 'NX', now + lease, member)
+    redis.call('ZADD', zset, 'NX', string.format('%d', math.ceil(now + lease)), member)
     return 0
   end
 end
@@ -203,7 +218,7 @@ end
 if used + weight <= limit then
   top = math.max(top, now + lease)
   -- 0 when the member is there already: a retry of a call that went through (its reply was lost).
-  if redis.call('ZADD', zset, 'NX', now + lease, member) == 1 then
+  if redis.call('ZADD', zset, 'NX', ms(now + lease), member) == 1 then
     used = added(used, weight)
   end
   store(used)

@@ -121,9 +121,9 @@ def test_a_request_counts_on_its_lease_while_in_flight_and_one_window_after_its_
     budget = _budget("lease")
     before = _redis_ms(db)
     assert [backend.acquire(budget, f"1:{n}", 1, 5_000) for n in range(3)] == [0.0, 0.0, 0.0]
-    # Scores are Redis's own time plus the lease: nothing here reads this host's clock.
+    # Scores are Redis's own time plus the lease (whole ms, rounded up): nothing here reads this host's clock.
     scores = [score for _, score in _scores(db, budget.keys[0])]
-    assert all(before + 5_000 <= score <= _redis_ms(db) + 5_000 for score in scores)
+    assert all(before + 5_000 <= score <= _redis_ms(db) + 5_001 and score == int(score) for score in scores)
     assert _held(db, budget) == 3
     assert 5_000 < int(db.pttl(budget.keys[0])) <= 16_001  # 1 to 11 s after the last lease ends
     # Full, all in flight: any of them could be released now and then count one more window.
