@@ -27,7 +27,7 @@ from typing import Any, Final
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Scripted", "around_trip", "pack_evalsha", "round_trip"]
+__all__ = ["Scripted", "around_trip", "pack_evalsha", "pack_tail", "round_trip"]
 
 _EVALSHA_2: Final = b"$7\r\nEVALSHA\r\n%s$1\r\n2\r\n"
 
