@@ -25,6 +25,13 @@ unreported for more than 50 ms plus a round trip while Redis answers. The other 
 without waiting for its reply on the same connection, was not taken: redis-py has no such call, and pooled
 connections shared by threads would need their own reply bookkeeping.
 
+**What a call costs beyond the round trip.** A :class:`Budget` packs what its acquires send the same (the
+``EVALSHA``, the keys, the limit and the window) and its hash once; a call packs its member, weight, lease
+and settlements as strings, takes the lock only when something waits to be reported, and on
+``redis.asyncio`` bounds the round trip with one timer instead of redis-py's per-read and per-write timeouts
+(:mod:`~auth_plugins._ratelimit_redis._wire`); each event loop's connections are found without a weak
+reference per call.
+
 **The exchange's own count, shared.** A used-weight header (:meth:`RedisBackend.report`) travels the same way:
 noted without I/O, carried by the next acquire of its budget (or the background sender, close and exit), and
 applied by the script as "the budget counts at least this much until one window after the answer", so every
