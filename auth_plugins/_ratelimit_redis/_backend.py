@@ -292,7 +292,8 @@ class RedisBackend:
             self._pending_count += 1
             if self._pending_count > MAX_PENDING:
                 self._keep(budget, [])  # drops the oldest
-            self._wake_sender()
+            if self._sender is None or self._sender_parked:  # (a running sender needs no wake-up)
+                self._wake_sender()
 
     def report(self, budget: Budget, used: int) -> None:
         """An answer that arrived now says the exchange counts ``used`` weight of ``budget`` (its used-weight
@@ -347,7 +348,10 @@ class RedisBackend:
             return pack_tail(budget.head, budget.fixed, args), [], None
         with self._lock:
             carried, reported = self._carry(budget)
-        if carried or reported is not None:
+        if len(carried) == 1 and reported is None:  # the common case: the previous call's response
+            ago = max(0, int((time.monotonic() - carried[0][1]) * 1000))  # rounded down: counts longer
+            args += (carried[0][0], str(ago))
+        elif carried or reported is not None:
             args += self._settlements(carried, reported)
         return pack_tail(budget.head, budget.fixed, args), carried, reported
 
