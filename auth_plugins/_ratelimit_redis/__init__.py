@@ -25,9 +25,10 @@ Redis fails it can go on alone (``on_error="local"``, the default: one WARNING p
 backoff, responses made meanwhile reported to Redis on recovery) or refuse requests
 (``on_error="raise"``: :class:`~auth_plugins.errors.SharedBudgetError`, nothing sent).
 
-Keys are ``<prefix>:rl2:{<exchange>:<budget>:api-key:<fingerprint>:<limit>:<window_ms>}:z`` (and ``:n``, the
-running total of weight), where ``<budget>`` is the pool's name or the operationId of an endpoint's own budget
-(two endpoints with equal numbers never share one) and the fingerprint (:func:`shared_fingerprint`) is a keyed
+Keys are ``<prefix>:rl3:{<exchange>:<budget>:api-key:<fingerprint>:<limit>:<window_ms>}:z`` (and ``:n``, a hash:
+the weight the members carry beyond one each, and the keys' expiry; ``rl3`` is the layout's version), where
+``<budget>`` is the pool's name or the operationId of an endpoint's own budget (two endpoints with equal
+numbers never share one) and the fingerprint (:func:`shared_fingerprint`) is a keyed
 hash of the API key that only holders of the credentials can compute. An account budget the user labelled
 (``rate_limit_account=``) uses ``account:<label>`` (``master-account:<label>``) in its place, so every key and
 process given the label shares it; ``ip`` limits use ``ip:<ip_scope>:<scheme>:<host>:<port>``, ``ip_scope``

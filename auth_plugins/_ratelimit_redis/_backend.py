@@ -25,6 +25,13 @@ unreported for more than 50 ms plus a round trip while Redis answers. The other 
 without waiting for its reply on the same connection, was not taken: redis-py has no such call, and pooled
 connections shared by threads would need their own reply bookkeeping.
 
+**What a call costs beyond the round trip.** A :class:`Budget` packs what its acquires send the same (the
+``EVALSHA``, the keys, the limit and the window) and its hash once; a call packs its member, weight, lease
+and settlements as strings, takes the lock only when something waits to be reported, and on
+``redis.asyncio`` bounds the round trip with one timer instead of redis-py's per-read and per-write timeouts
+(:mod:`~auth_plugins._ratelimit_redis._wire`); each event loop's connections are found without a weak
+reference per call.
+
 **The exchange's own count, shared.** A used-weight header (:meth:`RedisBackend.report`) travels the same way:
 noted without I/O, carried by the next acquire of its budget (or the background sender, close and exit), and
 applied by the script as "the budget counts at least this much until one window after the answer", so every
@@ -43,7 +50,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 try:
@@ -58,7 +65,7 @@ except ImportError as missing:  # pragma: no cover - exercised only without the 
 
 from auth_plugins._ratelimit_redis._scripts import ACQUIRE, RELEASE
 from auth_plugins._ratelimit_redis._settings import RedisRateLimit
-from auth_plugins._ratelimit_redis._wire import Scripted
+from auth_plugins._ratelimit_redis._wire import Scripted, pack_tail
 from auth_plugins._redaction import redact
 
 __all__ = ["SETTLE_AFTER_S", "Budget", "RedisBackend", "Unavailable", "close_shared_backends", "shared_backend"]
@@ -74,13 +81,31 @@ MAX_CARRIED: Final = 512
 """The most settlements one script call carries (more wait for the next call, or go in the background)."""
 
 
+_ACQUIRE: Final = Scripted(ACQUIRE)
+
+
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """One shared budget: its two Redis keys, ``limit`` weight per ``window_ms`` (the effective window)."""
+    """One shared budget: its two Redis keys, ``limit`` weight per ``window_ms`` (the effective window).
+
+    Built once per budget and gate; what every acquire of it sends the same (the ``EVALSHA``, the keys, the
+    limit and window) is packed here, and its hash computed once (every call looks it up in a few dicts)."""
 
     keys: tuple[str, str]
     limit: int
     window_ms: int
+    head: bytes = field(init=False, repr=False, compare=False)
+    fixed: int = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        head, fixed = _ACQUIRE.head(self.keys, (self.limit, self.window_ms))
+        object.__setattr__(self, "head", head)
+        object.__setattr__(self, "fixed", fixed)
+        object.__setattr__(self, "_hash", hash((self.keys, self.limit, self.window_ms)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 class Unavailable(Exception):
@@ -89,6 +114,7 @@ class Unavailable(Exception):
 
 @dataclass(slots=True)
 class _AsyncSide:
+    loop: weakref.ref[asyncio.AbstractEventLoop]
     client: Any
     closer: AsyncIterator[None]
 
@@ -126,7 +152,9 @@ class RedisBackend:
             retry=Retry(NoBackoff(), 1),
         )
         _check_connection_arguments(self._sync, settings)
-        self._acquire = Scripted(ACQUIRE)
+        # What bounds an async round trip (the URL may set it): one timer around it, see _wire.Scripted.arun.
+        self._timeout: float | None = self._sync.connection_pool.connection_kwargs.get("socket_timeout")
+        self._acquire = _ACQUIRE
         self._release = self._sync.register_script(RELEASE)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = weakref.WeakKeyDictionary()
         self._down_since: float | None = None
@@ -139,6 +167,7 @@ class RedisBackend:
         """The lock, the responses not yet reported and the background sender, as in a new backend (also
         in the child after a fork, where the parent's lock may be held and its responses are its own)."""
         self._lock = threading.Lock()
+        self._last_side: _AsyncSide | None = None  # the last loop's, found without a weakref per call
         self._wakeup = threading.Condition(self._lock)
         self._pending: dict[Budget, Settled] = {}
         self._pending_count = 0
@@ -263,7 +292,8 @@ class RedisBackend:
             self._pending_count += 1
             if self._pending_count > MAX_PENDING:
                 self._keep(budget, [])  # drops the oldest
-            self._wake_sender()
+            if self._sender is None or self._sender_parked:  # (a running sender needs no wake-up)
+                self._wake_sender()
 
     def report(self, budget: Budget, used: int) -> None:
         """An answer that arrived now says the exchange counts ``used`` weight of ``budget`` (its used-weight
@@ -298,15 +328,32 @@ class RedisBackend:
         return self._take(budget), self._reports.pop(budget, None)
 
     @staticmethod
-    def _settlements(items: Settled, reported: Reported | None = None) -> list[Any]:
+    def _settlements(items: Settled, reported: Reported | None = None) -> list[str]:
         """``items`` as the scripts take them: member, then how many ms ago its response arrived; then the
         report, as ``#<used>:<token>`` and how many ms ago its answer arrived."""
         now = time.monotonic()
         # Rounded down: the request then counts a fraction of a millisecond longer, never shorter.
-        values = [value for member, settled in items for value in (member, max(0, int((now - settled) * 1000)))]
+        values = [value for member, settled in items for value in (member, str(max(0, int((now - settled) * 1000))))]
         if reported is not None:
-            values += (f"#{reported[0]}:{os.urandom(6).hex()}", max(0, int((now - reported[1]) * 1000)))
+            values += (f"#{reported[0]}:{os.urandom(6).hex()}", str(max(0, int((now - reported[1]) * 1000))))
         return values
+
+    def _command(
+        self, budget: Budget, member: str, weight: int, lease_ms: int
+    ) -> tuple[bytes, Settled, Reported | None]:
+        """The packed acquire of ``member``, carrying what waits to be reported on ``budget`` (taken from the
+        queue: returned, so that a failed call can put it back)."""
+        args = [member, str(weight), str(lease_ms)]
+        if not self._pending and not self._reports:  # nothing waits anywhere: no lock
+            return pack_tail(budget.head, budget.fixed, args), [], None
+        with self._lock:
+            carried, reported = self._carry(budget)
+        if len(carried) == 1 and reported is None:  # the common case: the previous call's response
+            ago = max(0, int((time.monotonic() - carried[0][1]) * 1000))  # rounded down: counts longer
+            args += (carried[0][0], str(ago))
+        elif carried or reported is not None:
+            args += self._settlements(carried, reported)
+        return pack_tail(budget.head, budget.fixed, args), carried, reported
 
     # --- sync ---------------------------------------------------------------------------------------------
 
@@ -318,19 +365,9 @@ class RedisBackend:
         probe = self._enter()
         if probe is None:
             raise Unavailable(self.settings.masked_url)
-        carried: Settled = []
-        reported: Reported | None = None
-        if self._pending or self._reports:
-            with self._lock:
-                carried, reported = self._carry(budget)
+        packed, carried, reported = self._command(budget, member, weight, lease_ms)
         try:
-            wait_ms = self._acquire.run(
-                self._sync,
-                self._acquire.command(
-                    budget.keys,
-                    (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried, reported)),
-                ),
-            )
+            wait_ms = self._acquire.run(self._sync, packed)
         except RedisError as error:
             self._put_back(budget, carried, reported)
             self._failed(error, probe)
@@ -432,15 +469,16 @@ class RedisBackend:
         if side is None:
             client: Any = redis.asyncio.Redis.from_url(
                 self.settings.url,
-                socket_timeout=DEFAULT_SOCKET_TIMEOUT_S,
+                socket_timeout=None,  # unless the URL sets one: the acquire has its own (self._timeout)
                 socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT_S,
                 retry=AsyncRetry(NoBackoff(), 1),
             )
             closer = self._closer(loop, client)
             await anext(closer)  # registered with the loop: shutdown_asyncgens() closes the client
-            side = _AsyncSide(client, closer)
+            side = _AsyncSide(weakref.ref(loop), client, closer)
             with self._lock:
                 side = self._loops.setdefault(loop, side)
+        self._last_side = side
         return side
 
     async def _closer(self, loop: asyncio.AbstractEventLoop, client: Any) -> AsyncIterator[None]:
@@ -448,7 +486,9 @@ class RedisBackend:
             yield
         finally:
             with self._lock:
-                self._loops.pop(loop, None)
+                side = self._loops.pop(loop, None)
+                if side is not None and self._last_side is side:
+                    self._last_side = None
             await client.aclose()
 
     async def aacquire(self, budget: Budget, member: str, weight: int, lease_ms: int) -> float:
@@ -456,20 +496,12 @@ class RedisBackend:
         probe = self._enter()
         if probe is None:
             raise Unavailable(self.settings.masked_url)
-        carried: Settled = []
-        reported: Reported | None = None
-        if self._pending or self._reports:
-            with self._lock:
-                carried, reported = self._carry(budget)
+        packed, carried, reported = self._command(budget, member, weight, lease_ms)
         try:
-            side = await self._side()
-            wait_ms = await self._acquire.arun(
-                side.client,
-                self._acquire.command(
-                    budget.keys,
-                    (member, weight, budget.limit, lease_ms, budget.window_ms, *self._settlements(carried, reported)),
-                ),
-            )
+            side = self._last_side
+            if side is None or side.loop() is not asyncio.get_running_loop():
+                side = await self._side()
+            wait_ms = await self._acquire.arun(side.client, packed, self._timeout)
         except RedisError as error:
             self._put_back(budget, carried, reported)
             self._failed(error, probe)

@@ -189,13 +189,16 @@ def shared_fingerprint(api_key: str, secrets: Sequence[str | None] = ()) -> str:
 def budget_keys(
     prefix: str, exchange: str, budget: str, scope: Sequence[str], limit: int, window_ms: int
 ) -> tuple[str, str]:
-    """The two Redis keys of one budget: its sorted set of requests and its running total of their weight.
+    """The two Redis keys of one budget: its sorted set of requests and the hash beside it (the weight its
+    members carry beyond one each, and the keys' expiry; see :mod:`~auth_plugins._ratelimit_redis._scripts`).
 
     ``budget`` is the budget's name (a pool's, or the operationId of an endpoint's own budget) and ``scope``
     whom it counts for (``("api-key", fingerprint)``, ``("account", label)``, ``("ip", ip_scope, scheme, host,
     port)`` ...). The budget's identity sits in ``{...}`` (a Redis Cluster hash tag) so both keys live on one
     node. ``window_ms`` is the documented window: the effective one is derived from it the same way everywhere.
+    ``rl3`` is the layout's version: processes on another layout (``rl2`` kept a plain running total) use
+    other keys, never misreading these.
     """
     identity = ":".join((exchange, budget, *scope, str(limit), str(window_ms)))
-    base = f"{prefix}:rl2:{{{identity}}}"
+    base = f"{prefix}:rl3:{{{identity}}}"
     return f"{base}:z", f"{base}:n"

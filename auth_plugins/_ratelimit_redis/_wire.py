@@ -9,17 +9,27 @@ checks, timeouts, fork safety and the one immediate retry after a connection err
 connection whose reply was not read (an error or cancellation mid-call) is disconnected by redis-py before
 it returns to the pool. When the server does not know the script (restarted, flushed) it is loaded once and
 the call sent again.
+
+What is the same for every call on one budget (the ``EVALSHA``, the sha, the keys, the limit and window) is
+packed once (:meth:`Scripted.head`); a call packs only its member, weight, lease and settlements
+(:func:`pack_tail`). On ``redis.asyncio`` the timeout is one timer around the whole round trip
+(:meth:`Scripted.arun`) rather than redis-py's per-read and per-write ones, which cost more than the rest of
+the client's side of the call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Scripted", "around_trip", "pack_evalsha", "round_trip"]
+__all__ = ["Scripted", "around_trip", "pack_evalsha", "pack_tail", "round_trip"]
+
+_EVALSHA_2: Final = b"$7\r\nEVALSHA\r\n%s$1\r\n2\r\n"
 
 
 def _bulk(value: str | int) -> bytes:
@@ -34,6 +44,15 @@ def pack_evalsha(sha_bulk: bytes, keys: tuple[str, str], args: Iterable[str | in
     # ... which are the lengths in bytes when all is ASCII (keys and members always are, in practice).
     body = text.encode() if text.isascii() else b"".join([_bulk(value) for value in values])
     return b"*%d\r\n$7\r\nEVALSHA\r\n%s$1\r\n2\r\n%s" % (len(values) + 3, sha_bulk, body)
+
+
+def pack_tail(head: bytes, fixed: int, args: list[str]) -> bytes:
+    """A call whose start (``head``: ``fixed`` RESP values, the array's length left out) was packed once, and
+    whose other arguments are ``args``: the hot path's packing, one string format and one encode."""
+    text = "".join([f"${len(value)}\r\n{value}\r\n" for value in args])  # lengths in characters...
+    # ... which are the lengths in bytes when all is ASCII (members always are).
+    body = text.encode() if text.isascii() else b"".join([_bulk(value) for value in args])
+    return b"*%d\r\n%s%s" % (fixed + len(args), head, body)
 
 
 class Scripted:
@@ -52,6 +71,12 @@ class Scripted:
         """The packed ``EVALSHA`` of this script."""
         return pack_evalsha(self.sha_bulk, keys, args)
 
+    def head(self, keys: tuple[str, str], args: Iterable[str | int] = ()) -> tuple[bytes, int]:
+        """The start of every call of this script on ``keys`` whose first arguments are ``args``, packed once
+        (for :func:`pack_tail`), and how many RESP values it holds."""
+        values = [*keys, *args]
+        return _EVALSHA_2 % self.sha_bulk + b"".join([_bulk(value) for value in values]), len(values) + 3
+
     def run(self, client: Any, packed: bytes) -> Any:
         """Send ``packed`` on a pooled connection of the sync ``client``; load the script if Redis lacks it."""
         try:
@@ -60,8 +85,19 @@ class Scripted:
             client.script_load(self.source)
             return round_trip(client.connection_pool, packed)
 
-    async def arun(self, client: Any, packed: bytes) -> Any:
-        """Async twin of :meth:`run`, for a ``redis.asyncio`` client."""
+    async def arun(self, client: Any, packed: bytes, timeout: float | None = None) -> Any:
+        """Async twin of :meth:`run`, for a ``redis.asyncio`` client; within ``timeout`` seconds if given (the
+        client's own per-read and per-write timeouts cost a timer or a task each: see :func:`around_trip`),
+        else redis-py's ``TimeoutError``."""
+        if timeout is None:
+            return await self._arun(client, packed)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._arun(client, packed)
+        except TimeoutError as expired:  # the built-in one, raised by asyncio.timeout
+            raise RedisTimeoutError(f"no reply from Redis within {timeout:g} s") from expired
+
+    async def _arun(self, client: Any, packed: bytes) -> Any:
         try:
             return await around_trip(client.connection_pool, packed)
         except NoScriptError:
@@ -88,7 +124,10 @@ def round_trip(pool: Any, packed: bytes) -> Any:
 
 
 async def around_trip(pool: Any, packed: bytes) -> Any:
-    """Async twin of :func:`round_trip`, for a ``redis.asyncio`` pool."""
+    """Async twin of :func:`round_trip`, for a ``redis.asyncio`` pool. A pool whose connections have a
+    ``socket_timeout`` pays for it on every call (redis-py wraps the write in ``asyncio.wait_for``, a task of
+    its own, and the read in a timer: together more than the rest of the call); :meth:`Scripted.arun` bounds
+    the whole round trip with one timer instead."""
     try:
         connection = await pool.get_connection()
     except TypeError:  # redis-py before 5.3 wants the command's name

@@ -152,7 +152,7 @@ def _measure(url: str, batches: int, batch: int) -> dict[str, Any]:
     noop = Scripted("return 1")
     noop_command = noop.command(
         ("bench:{noop}:z", "bench:{noop}:n"),
-        (f"1:{os.urandom(9).hex()}", 1, 10**9, 30_000, 2_010, f"1:{os.urandom(9).hex()}", 0),
+        (10**9, 2_010, f"1:{os.urandom(9).hex()}", 1, 30_000, f"1:{os.urandom(9).hex()}", 0),
     )
     calls = {"sync": 0, "async": 0, "two": 0}
 

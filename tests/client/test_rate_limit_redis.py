@@ -100,6 +100,12 @@ def _scores(client: redis.Redis, key: str) -> list[tuple[bytes, float]]:
     return cast(list[tuple[bytes, float]], client.zrange(key, 0, -1, withscores=True))
 
 
+def _held(client: redis.Redis, budget: Budget) -> int:
+    """The weight a budget holds as the scripts keep it: one per entry of its set, plus what its hash says the
+    entries carry beyond that."""
+    return int(client.zcard(budget.keys[0])) + int(client.hget(budget.keys[1], "x") or 0)
+
+
 def _redis_ms(client: redis.Redis) -> float:
     seconds, micros = client.time()
     return seconds * 1000 + micros / 1000
@@ -115,10 +121,10 @@ def test_a_request_counts_on_its_lease_while_in_flight_and_one_window_after_its_
     budget = _budget("lease")
     before = _redis_ms(db)
     assert [backend.acquire(budget, f"1:{n}", 1, 5_000) for n in range(3)] == [0.0, 0.0, 0.0]
-    # Scores are Redis's own time plus the lease: nothing here reads this host's clock.
+    # Scores are Redis's own time plus the lease (whole ms, rounded up): nothing here reads this host's clock.
     scores = [score for _, score in _scores(db, budget.keys[0])]
-    assert all(before + 5_000 <= score <= _redis_ms(db) + 5_000 for score in scores)
-    assert db.get(budget.keys[1]) == b"3"
+    assert all(before + 5_000 <= score <= _redis_ms(db) + 5_001 and score == int(score) for score in scores)
+    assert _held(db, budget) == 3
     assert 5_000 < int(db.pttl(budget.keys[0])) <= 16_001  # 1 to 11 s after the last lease ends
     # Full, all in flight: any of them could be released now and then count one more window.
     assert 0.25 <= backend.acquire(budget, "1:late", 1, 5_000) <= 0.3
@@ -145,11 +151,11 @@ def test_weights_add_up_a_retried_acquire_counts_once_and_a_lost_total_is_recoun
     for n in range(3):
         assert backend.acquire(budget, f"5:{n}", 5, 10_000) == 0.0
     assert backend.acquire(budget, "5:0", 5, 10_000) == 0.0  # the same member again: a retry, not a new request
-    assert db.get(budget.keys[1]) == b"15" and db.zcard(budget.keys[0]) == 3
+    assert _held(db, budget) == 15 and db.zcard(budget.keys[0]) == 3
     db.delete(budget.keys[1])  # say, evicted
     assert backend.acquire(budget, "5:3", 5, 10_000) == 0.0
     assert backend.acquire(budget, "1:x", 1, 10_000) > 0
-    assert db.get(budget.keys[1]) == b"20"
+    assert _held(db, budget) == 20
     backend.close()
 
 
@@ -162,7 +168,7 @@ def test_a_release_redis_lost_counts_again_for_what_is_left_of_its_window(db: re
     assert [member for member, _ in _scores(db, budget.keys[0])] == [b"2:a"]
     left = float(db.zscore(budget.keys[0], "2:a") or 0) - _redis_ms(db)
     assert 1_300 <= left <= 1_510
-    assert db.get(budget.keys[1]) == b"2"
+    assert _held(db, budget) == 2
     backend.close()
 
 

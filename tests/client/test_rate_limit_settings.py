@@ -157,8 +157,8 @@ def test_the_fingerprint_is_stable_keyed_with_the_secrets_and_reveals_nothing_of
 
 def test_budget_keys_windows_and_leases() -> None:
     assert budget_keys("exchange-clients", "OKX", "get_max_loan", ("api-key", "ab12"), 20, 2000) == (
-        "exchange-clients:rl2:{OKX:get_max_loan:api-key:ab12:20:2000}:z",
-        "exchange-clients:rl2:{OKX:get_max_loan:api-key:ab12:20:2000}:n",
+        "exchange-clients:rl3:{OKX:get_max_loan:api-key:ab12:20:2000}:z",
+        "exchange-clients:rl3:{OKX:get_max_loan:api-key:ab12:20:2000}:n",
     )
     assert (effective_window_ms(2_000), effective_window_ms(60_000)) == (2_010, 60_300)
     bare = httpx.Request("GET", "https://www.okx.com/api/v5/account/max-loan")
@@ -186,11 +186,11 @@ def test_user_budgets_follow_the_key_and_ip_budgets_the_scope_and_destination() 
     assert keys("k1", shared, MAX_LOAN, "a.okx.com") != keys("k2", shared, MAX_LOAN, "a.okx.com")
     assert (
         keys("k1", shared, server_time, "a.okx.com")[0]
-        == "exchange-clients:rl2:{OKX:get_server_time:ip:shared:https:a.okx.com:443:10:2000}:z"
+        == "exchange-clients:rl3:{OKX:get_server_time:ip:shared:https:a.okx.com:443:10:2000}:z"
     )
     assert keys("k1", shared, server_time, "a.okx.com") == keys("k2", shared, server_time, "a.okx.com")
     assert keys("k1", shared, server_time, "a.okx.com") != keys("k1", nat, server_time, "a.okx.com")
-    assert keys(None, shared, MAX_LOAN, "a.okx.com")[0].startswith("exchange-clients:rl2:{OKX:get_max_loan:ip:shared:")
+    assert keys(None, shared, MAX_LOAN, "a.okx.com")[0].startswith("exchange-clients:rl3:{OKX:get_max_loan:ip:shared:")
 
 
 def test_account_budgets_are_per_key_unless_labelled_then_every_key_with_the_label_shares_them() -> None:
@@ -207,14 +207,14 @@ def test_account_budgets_are_per_key_unless_labelled_then_every_key_with_the_lab
     assert keys("k1", MAX_LOAN) != keys("k2", MAX_LOAN)
     assert keys("k1", MAX_LOAN, account="desk-1") == keys("k2", MAX_LOAN, account="desk-1")
     assert (
-        keys("k1", MAX_LOAN, account="desk-1")[0] == "exchange-clients:rl2:{OKX:get_max_loan:account:desk-1:20:2000}:z"
+        keys("k1", MAX_LOAN, account="desk-1")[0] == "exchange-clients:rl3:{OKX:get_max_loan:account:desk-1:20:2000}:z"
     )
     assert keys("k1", MAX_LOAN, account="desk-1") != keys("k1", MAX_LOAN, account="desk-2")
     # A master-account limit: sub-accounts with their own labels share their master's budget.
     master = MAX_LOAN._replace(rate_limit=rate._replace(keyed_on="master-account"))
     sub_a = keys("k1", master, account="sub-a", master_account="main")
     assert sub_a == keys("k2", master, account="sub-b", master_account="main")
-    assert sub_a[0] == "exchange-clients:rl2:{OKX:get_max_loan:master-account:main:20:2000}:z"
+    assert sub_a[0] == "exchange-clients:rl3:{OKX:get_max_loan:master-account:main:20:2000}:z"
     assert keys("k1", master, account="main") == sub_a  # an account with no master is its own
     # An api-key limit stays per key whatever the label.
     per_key = MAX_LOAN._replace(rate_limit=rate._replace(keyed_on="api-key"))
