@@ -1,20 +1,16 @@
-"""``python -m scripts.matrix``: the test suite on every Python the package claims (``make test`` runs it ``--all``).
+"""``python -m scripts.matrix``: the test suite on every other Python the package claims (the end of ``make test``).
 
 The interpreters are the ``Programming Language :: Python :: 3.X`` classifiers of pyproject.toml, so what the
-package claims is what is tested. Without ``--all``, the running interpreter (``.venv``'s) is left out (``make
-test-matrix``); ``make test`` runs the drift check, ruff and mypy, then this with ``--all``: the whole pytest suite
-once on each claimed Python, .venv's on itself and each other one in its own virtual environment ``.venv-3.X`` with
-the ``dev`` extra installed editable (rebuilt when pyproject.toml is newer than its stamp). The environments are
-built first, one after the other; then the runs go at once (the sandbox and Redis fixtures start their own servers
-on free ports), each one's output going to a temporary file that is printed whole, under a header, when that run
-ends, and a table ends the output with each run's status, time and pytest summary line. Drift, ruff and mypy do not
-depend on the interpreter and are not repeated.
+package claims is what is tested. ``make test`` runs pytest on the interpreter of ``.venv``, then this: the whole
+pytest suite once on each of the others, sequentially (the sandbox and Redis fixtures start their own servers), each
+in its own virtual environment ``.venv-3.X`` with the ``dev`` extra installed editable (rebuilt when pyproject.toml is
+newer than its stamp). Drift, ruff and mypy do not depend on the interpreter and are not repeated.
 
 An interpreter is ``$PYTHON_3_X`` when set (e.g. ``PYTHON_3_13=/opt/python3.13/bin/python3.13``), else the first
 of ``python3.X`` on ``PATH`` and the ``$PYENV_ROOT/versions/3.X.*`` builds (``~/.pyenv`` by default), newest first,
 that runs and reports that version (a pyenv shim for a version not selected does not). One that is not found is
 skipped, saying so; ``$PYTHON_3_X`` naming something else, a venv that cannot be built or a failing suite fails
-the run. Other arguments go to pytest (``make test`` passes pytest-xdist's ``-n auto --dist worksteal``).
+the run. Extra arguments go to pytest (``make test`` passes pytest-xdist's ``-n auto --dist worksteal``).
 """
 
 from __future__ import annotations
@@ -24,12 +20,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 __all__ = ["Outcome", "claimed_versions", "find_interpreter", "main"]
 
@@ -107,8 +102,7 @@ def _venv(version: str, interpreter: Path) -> Path:
     return venv
 
 
-def _prepare(version: str) -> Path | Outcome:
-    """The Python of ``.venv-3.X`` to test ``version`` with, or the outcome that ends it (skipped or FAILED)."""
+def _run(version: str, pytest_args: list[str]) -> Outcome:
     started = time.monotonic()
     interpreter = find_interpreter(version)
     if interpreter is None:
@@ -120,86 +114,34 @@ def _prepare(version: str) -> Path | Outcome:
         reported = _version_of(interpreter)
         if reported != version:
             return Outcome(version, "FAILED", f"{interpreter} is not Python {version}", time.monotonic() - started)
-        return _venv(version, interpreter) / "bin" / "python"
+        venv = _venv(version, interpreter)
     except (OSError, subprocess.CalledProcessError) as error:
         return Outcome(version, "FAILED", f"could not build .venv-{version}: {error}", time.monotonic() - started)
-
-
-@dataclass
-class _Running:
-    """One interpreter's pytest run in progress, its output going to a temporary file until it ends."""
-
-    version: str
-    process: subprocess.Popen[bytes]
-    output: IO[bytes]
-    started: float
-
-    def finish(self) -> Outcome:
-        """Print the run's whole output under a header; its outcome (the detail is pytest's summary line)."""
-        self.output.seek(0)
-        text = self.output.read().decode(errors="replace")
-        self.output.close()
-        print(f"\n== Python {self.version}: pytest output", flush=True)
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
-        status = "passed" if self.process.returncode == 0 else "FAILED"
-        return Outcome(self.version, status, last, time.monotonic() - self.started)
-
-
-def _start(version: str, python: Path, pytest_args: list[str]) -> _Running:
-    output = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [str(python), "-m", "pytest", *pytest_args], cwd=REPO, stdout=output, stderr=subprocess.STDOUT
-    )
-    return _Running(version, process, output, time.monotonic())
-
-
-def _run_all(pythons: dict[str, Path], pytest_args: list[str]) -> list[Outcome]:
-    """Run the suite on every interpreter at once; print each one's output whole as it ends (first done, first
-    shown), so the runs share the machine's cores without mixing their lines."""
-    running = [_start(version, python, pytest_args) for version, python in pythons.items()]
-    outcomes: list[Outcome] = []
-    while running:
-        done = next((run for run in running if run.process.poll() is not None), None)
-        if done is None:
-            time.sleep(0.2)
-            continue
-        running.remove(done)
-        outcomes.append(done.finish())
-    return outcomes
-
-
-def _run(version: str, pytest_args: list[str]) -> Outcome:
-    """The suite on one interpreter (found, checked, its venv built), its output printed when it ends."""
-    prepared = _prepare(version)
-    if isinstance(prepared, Outcome):
-        return prepared
-    return _run_all({version: prepared}, pytest_args)[0]
+    # Streamed, so CI shows progress; the last line is pytest's summary ("1234 passed, 5 skipped in 240.1s").
+    last = ""
+    with subprocess.Popen(
+        [str(venv / "bin" / "python"), "-m", "pytest", *pytest_args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as tests:
+        assert tests.stdout is not None
+        for line in tests.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            last = line.strip() or last
+    status = "passed" if tests.returncode == 0 else "FAILED"
+    return Outcome(version, status, last, time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the suite on every claimed version but the running one (``--all``: the running one too, on its own
-    interpreter), all at once; print a table; 1 if any failed, else 0."""
+    """Run the suite on every claimed version but the running one; print a table; 1 if any failed, else 0."""
     pytest_args = list(sys.argv[1:] if argv is None else argv)
-    every = "--all" in pytest_args
-    pytest_args = [arg for arg in pytest_args if arg != "--all"]
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    versions = [version for version in claimed_versions() if every or version != running]
-    outcomes: list[Outcome] = []
-    pythons: dict[str, Path] = {}
-    for version in versions:
-        prepared = Path(sys.executable) if version == running else _prepare(version)
-        if isinstance(prepared, Outcome):
-            outcomes.append(prepared)
-        else:
-            pythons[version] = prepared
-    if pythons:
-        print(f"== pytest on Python {', '.join(pythons)} at once; each one's output follows when it ends", flush=True)
-    outcomes += _run_all(pythons, pytest_args)
-    outcomes.sort(key=lambda outcome: versions.index(outcome.version))
-    tested = "every Python" if every else f"Python {running} is make test's"
-    print(f"\nPython matrix ({tested}; pyproject.toml claims {', '.join(claimed_versions())})")
+    versions = [version for version in claimed_versions() if version != running]
+    outcomes = [_run(version, pytest_args) for version in versions]
+    print(f"\nPython matrix (Python {running} is make test's; pyproject.toml claims {', '.join(claimed_versions())})")
     for outcome in outcomes:
         print(f"  {outcome.version}  {outcome.status:7}  {outcome.seconds:6.0f} s  {outcome.detail}")
     return 1 if any(outcome.status == "FAILED" for outcome in outcomes) else 0
