@@ -48,7 +48,7 @@ test test-matrix: export PYTHONPYCACHEPREFIX ?= $(CURDIR)/$(VENV)/pycache
 test test-matrix: export PYTHONDONTWRITEBYTECODE =
 
 # Everything CI checks: the suite on .venv's Python, then on every other Python the classifiers claim, one after
-# the other (all at once, on 2 cores, starved the suites' deadline tests into failing).
+# the other (tried all at once on a shared 2-core machine: slower, and some tests failed).
 test: check
 	$(BIN)/pytest $(PARALLEL)
 	$(BIN)/python -m scripts.matrix $(PARALLEL)
