@@ -10,8 +10,7 @@ An interpreter is ``$PYTHON_3_X`` when set (e.g. ``PYTHON_3_13=/opt/python3.13/b
 of ``python3.X`` on ``PATH`` and the ``$PYENV_ROOT/versions/3.X.*`` builds (``~/.pyenv`` by default), newest first,
 that runs and reports that version (a pyenv shim for a version not selected does not). One that is not found is
 skipped, saying so; ``$PYTHON_3_X`` naming something else, a venv that cannot be built or a failing suite fails
-the run. Extra arguments
-go to pytest.
+the run. Extra arguments go to pytest (``make test`` passes pytest-xdist's ``-n auto --dist worksteal``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ session fixture in tests/conftest.py calls it once per run; every test that need
 
 from __future__ import annotations
 
+import fcntl
 import importlib.metadata
 import os
 import shutil
@@ -23,7 +24,7 @@ from typing import Final
 
 from tests._specs import REPO
 
-__all__ = ["InstalledDistribution", "install_distribution"]
+__all__ = ["InstalledDistribution", "install_distribution", "shared_distribution"]
 
 # What the wheel is built from; everything else in the repository is development-only.
 _SOURCES: Final = ("pyproject.toml", "README.md", "auth_plugins", "generated")
@@ -111,3 +112,18 @@ def install_distribution(directory: Path) -> InstalledDistribution:
     install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     _checked([*install, f"{wheel}[sandbox,otel]", *pins], directory, _INSTALL_TIMEOUT_S)
     return InstalledDistribution(wheel=wheel, venv=venv)
+
+
+def shared_distribution(directory: Path) -> InstalledDistribution:
+    """:func:`install_distribution` into ``directory / "installed"`` once for every process of a run that asks:
+    the first builds it under a lock on ``directory / "installed.lock"``, the others wait and reuse it (pytest-xdist
+    workers share their run's temporary directory). A build that failed is not reused: the next asker retries."""
+    target, done = directory / "installed", directory / "installed.done"
+    with (directory / "installed.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            install_distribution(target)
+            done.touch()
+    (wheel,) = (target / "dist").glob("exchange_clients-*.whl")
+    return InstalledDistribution(wheel=wheel, venv=target / "venv")

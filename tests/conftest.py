@@ -1,10 +1,12 @@
 """Shared fixtures: the sandbox exchange, over real HTTP on 127.0.0.1, from the shipped pytest plugin."""
 
+import os
+
 import pytest
 
 from auth_plugins.sandbox import ExchangeSandbox, Sandbox
 from tests._exchanges import EXCHANGES, NAMES, Exchange
-from tests._installed import InstalledDistribution, install_distribution
+from tests._installed import InstalledDistribution, install_distribution, shared_distribution
 
 
 @pytest.fixture(scope="session")
@@ -31,5 +33,8 @@ def exchange(request: pytest.FixtureRequest) -> Exchange:
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledDistribution:
     """The wheel installed with its ``sandbox`` extra and pytest into one venv, built on first use for the whole
-    run (from PyPI); see tests/_installed.py."""
+    run (from PyPI); see tests/_installed.py. Under pytest-xdist, the workers share one build in the run's
+    temporary directory (each worker's is a folder of it)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return shared_distribution(tmp_path_factory.getbasetemp().parent)
     return install_distribution(tmp_path_factory.mktemp("installed"))

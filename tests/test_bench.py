@@ -17,6 +17,7 @@ import pytest
 
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
 from scripts.bench._cases import CASES, FANOUT_CASES
+from scripts.bench._scale import _SUMMARY, render_scale, scale_targets
 from scripts.bench._server import ServerProcess
 from scripts.bench._stats import linear_fit, percentile
 from scripts.bench._telemetry import TELEMETRY_CASES
@@ -119,3 +120,28 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
     ]
     for text in (run.stdout, run.stderr, out.read_text(encoding="utf-8")):
         assert not [secret for secret in secrets if secret in text]
+
+
+def test_the_scale_section_reads_make_tests_summaries_and_reports_the_600_s_target() -> None:
+    output = (
+        "== Python 3.11: pytest output\n....\n1801 passed, 2 skipped in 150.23s (0:02:30)\n"
+        "== Python 3.12: pytest output\n=== 1 failed, 1800 passed, 2 skipped in 160.5s (0:02:40) ===\n"
+    )
+    assert [seconds for _, seconds in _SUMMARY.findall(output)] == ["150.23", "160.5"]
+    imports = {
+        e: {"runtime_ms": 1.0, "one_operation_ms": 1.0, "memory_kib": 1.0} for e in ("backpack", "binance", "okx")
+    }
+    row: dict[str, Any] = {"generation_s": 1.0, "test_s": 1.0, "tests_passed": 1, "tests_failed": 0, "failures": []}
+    row |= {"collected_all": 1, "imports": imports}
+    whole: dict[str, Any] = {"wall_s": 590.0, "status": "passed", "pytest_s": [150.2, 160.5], "failures": []}
+    whole |= {"tail": "", "pytest_summaries": ["1801 passed, 2 skipped"]}
+    sizes: dict[str, Any] = {"0": row, "200": {**row, "make_test": whole}}
+    scale: dict[str, Any] = {"tree": "t", "suites": [], "collected": "tests", "per_endpoint": {}, "sizes": sizes}
+    assert scale_targets(scale) == [
+        {"what": "make test s, 2 cores (N = 200)", "target": "<= 600", "measured": 590.0, "met": True}
+    ]
+    scale["sizes"]["200"]["make_test"] = {**whole, "wall_s": 500.0, "status": "FAILED (exit 2)"}
+    assert [r["met"] for r in scale_targets(scale)] == [False]  # a failing make test meets no time target
+    assert any("make test at N = 200: 500 s, FAILED (exit 2)" in line for line in render_scale(scale))
+    del scale["sizes"]["200"]["make_test"]
+    assert scale_targets(scale) == []  # not timed (no --scale-make-test): no row

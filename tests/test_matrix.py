@@ -28,8 +28,11 @@ def test_make_test_runs_the_matrix_after_the_suite_and_ci_runs_make_test() -> No
     )
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
-    pytest_at = next(i for i, line in enumerate(lines) if line.endswith("/pytest"))
-    assert any("scripts.matrix" in line for line in lines[pytest_at + 1 :]), dry.stdout
+    pytest_at = next(i for i, line in enumerate(lines) if "/pytest " in line)
+    matrix_at = next(i for i, line in enumerate(lines) if "scripts.matrix" in line)
+    assert pytest_at < matrix_at, dry.stdout
+    # Every interpreter's run is spread over the cores the same way (pytest-xdist).
+    assert all(lines[i].endswith(" -n auto --dist worksteal") for i in (pytest_at, matrix_at)), dry.stdout
 
 
 def _fake_python(path: Path, reports: str = "3.13") -> Path:

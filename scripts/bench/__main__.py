@@ -201,6 +201,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", help="fan-out concurrencies, e.g. 50,10")
     parser.add_argument("--scale-sizes", help="synthetic endpoints per exchange for the scale section, e.g. 0,50,200")
     parser.add_argument("--scale-tree", help="measure the scale section on this git revision instead of the tree")
+    parser.add_argument(
+        "--scale-make-test",
+        action="store_true",
+        help="scale section: also time the whole make test in each copy (about 5 to 10 minutes per size)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.sections.split(",")) - set(SECTIONS)
     if unknown:
@@ -357,7 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         results["redis"] = run_redis(batches=p.redis_batches, batch=p.redis_batch, cpu=server_cpu)
     if "scale" in sections:
         clock.step("scale", " (a copy of the repository per size; minutes at 200 endpoints)")
-        results["scale"] = run_scale(sizes=p.scale_sizes, rounds=p.scale_rounds, tree=args.scale_tree, quick=args.quick)
+        results["scale"] = run_scale(
+            sizes=p.scale_sizes,
+            rounds=p.scale_rounds,
+            tree=args.scale_tree,
+            quick=args.quick,
+            make_test=args.scale_make_test,
+        )
     clock.stop()
     results["targets"] = targets(results)
     results["meta"]["section_wall_s"] = clock.sections

@@ -12,7 +12,12 @@ signed GET each), then, with the copy first on ``PYTHONPATH`` and this checkout'
   ``import httpx``, then one operation (its generated module and its first route lookup, which loads its table
   entry); best of ``rounds``, in process CPU time (wall time is kept too: on a busy machine it also counts other
   processes' turns);
-- **memory**: the same imports under ``tracemalloc`` (KiB allocated and kept), in another fresh interpreter.
+- **memory**: the same imports under ``tracemalloc`` (KiB allocated and kept), in another fresh interpreter;
+- **make test** (``make_test=True``, ``--scale-make-test``): the whole ``make test`` in the copy, timed end to end
+  (drift check, ruff, mypy cold, then pytest on every claimed interpreter, each spread over the cores as the
+  Makefile says), with each interpreter's pytest time from its summary line. The copy runs on this checkout's
+  virtual environments (``.venv`` and the matrix's ``.venv-3.X``, linked into it, never reinstalled), with the copy
+  first on ``PYTHONPATH``. Issue 22's target: at most 600 s at N = 200 on 2 cores.
 
 Per added endpoint = (figure at N - figure at 0) / (3 N), since N are added to each of the three exchanges; for
 import and memory, which are per exchange, the difference is divided by N.
@@ -50,7 +55,12 @@ SUITES: Final = (
 QUICK_SUITES: Final = ("tests/codegen/test_seam.py",)
 """``--quick``: one cheap suite, and only tests/contract collected, so the smoke run stays short."""
 
-TARGETS: Final = {"test_s_per_endpoint": 0.5, "generation_s_per_endpoint": 0.1, "import_ms_growth": 2.0}
+TARGETS: Final = {
+    "test_s_per_endpoint": 0.5,
+    "generation_s_per_endpoint": 0.1,
+    "import_ms_growth": 2.0,
+    "make_test_s": 600.0,
+}
 """Issue 22, at 200 endpoints per exchange."""
 
 ONE_OPERATION: Final = {
@@ -135,12 +145,42 @@ def _imports(copy: Path, env: dict[str, str], rounds: int) -> dict[str, dict[str
     return out
 
 
+_SUMMARY: Final = re.compile(r"^=*\s*(\d+ (?:passed|failed)\b.*?) in ([\d.]+)s\b", re.M)
+"""A pytest summary line: ``1801 passed, 2 skipped in 150.23s (0:02:30)``, with or without ``=`` around it."""
+_MAKE_TEST_TIMEOUT_S: Final = 3 * 3600
+
+
+def _make_test(copy: Path, env: dict[str, str]) -> dict[str, Any]:
+    """``make test`` in ``copy`` on this checkout's virtual environments: wall time, status, pytest per interpreter."""
+    for venv in [REPO / ".venv", *sorted(REPO.glob(".venv-3.*"))]:
+        if venv.is_dir():
+            (copy / venv.name).symlink_to(venv, target_is_directory=True)
+    # -o: the checkout's environment counts as set up (the copy's pyproject.toml may look newer): never reinstalled.
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed-stamp", "test"]
+    start = time.perf_counter()
+    result = subprocess.run(
+        command, cwd=copy, env=env, capture_output=True, text=True, timeout=_MAKE_TEST_TIMEOUT_S, check=False
+    )
+    elapsed = time.perf_counter() - start
+    summaries = _SUMMARY.findall(result.stdout)
+    return {
+        "wall_s": round(elapsed, 1),
+        "status": "passed" if result.returncode == 0 else f"FAILED (exit {result.returncode})",
+        "pytest_s": [round(float(seconds), 1) for _, seconds in summaries],
+        "pytest_summaries": [summary for summary, _ in summaries],
+        "failures": re.findall(r"^FAILED (\S+)", result.stdout, re.M),
+        "tail": "" if result.returncode == 0 else (result.stdout[-2000:] + result.stderr[-1000:]),
+    }
+
+
 def _count(stdout: str, outcome: str) -> int:
     found = re.search(rf"(\d+) {outcome}", stdout)
     return int(found.group(1)) if found else 0
 
 
-def _measure(size: int, tree: str | None, suites: tuple[str, ...], rounds: int, collect: str) -> dict[str, Any]:
+def _measure(
+    size: int, tree: str | None, suites: tuple[str, ...], rounds: int, collect: str, make_test: bool
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-scale-{size}-") as tmp:
         copy, cache = Path(tmp) / "repo", str(Path(tmp) / "pycache")
         _copy_tree(tree, copy)
@@ -155,6 +195,7 @@ def _measure(size: int, tree: str | None, suites: tuple[str, ...], rounds: int, 
         pytest = [sys.executable, "-m", "pytest", "-q", "-rf", "-o", "addopts=", "-p", "no:cacheprovider", *suites]
         # Exit status 1 is failed tests: still timed and reported (a test may not hold for synthetic clones).
         test_s, output = _timed(pytest, copy, env, 7200, ok=(0, 1))
+        whole = _make_test(copy, env) if make_test else None
     return {
         "generation_s": round(generation_s, 2),
         "test_s": round(test_s, 1),
@@ -163,13 +204,17 @@ def _measure(size: int, tree: str | None, suites: tuple[str, ...], rounds: int, 
         "failures": re.findall(r"^FAILED (\S+)", output, re.M),
         "collected_all": collected,
         "imports": imports,
+        **({"make_test": whole} if whole is not None else {}),
     }
 
 
-def run_scale(*, sizes: tuple[int, ...], rounds: int, tree: str | None = None, quick: bool = False) -> dict[str, Any]:
+def run_scale(
+    *, sizes: tuple[int, ...], rounds: int, tree: str | None = None, quick: bool = False, make_test: bool = False
+) -> dict[str, Any]:
     """Measure each size (the first should be 0, the baseline); return the figures and the per-endpoint costs.
 
-    ``tree`` is a git revision to measure instead of the working tree (for before/after figures).
+    ``tree`` is a git revision to measure instead of the working tree (for before/after figures); ``make_test``
+    also times the whole ``make test`` in each copy (minutes per size: not part of the default ``make bench``).
     """
     suites = QUICK_SUITES if quick else SUITES
     results: dict[str, Any] = {
@@ -180,7 +225,8 @@ def run_scale(*, sizes: tuple[int, ...], rounds: int, tree: str | None = None, q
     }
     for size in sizes:
         print(f"... scale: {size} synthetic endpoints per exchange", file=sys.stderr, flush=True)
-        results["sizes"][str(size)] = _measure(size, tree, suites, rounds, "tests/contract" if quick else "tests")
+        collect = "tests/contract" if quick else "tests"
+        results["sizes"][str(size)] = _measure(size, tree, suites, rounds, collect, make_test)
     base = results["sizes"][str(sizes[0])]
     per_endpoint: dict[str, Any] = {}
     for size in sizes[1:]:
@@ -214,12 +260,13 @@ def run_scale(*, sizes: tuple[int, ...], rounds: int, tree: str | None = None, q
 
 def scale_targets(scale: dict[str, Any]) -> list[dict[str, Any]]:
     """Target rows (issue 22) for the largest size measured."""
+    rows = _make_test_targets(scale)
     if not scale.get("per_endpoint"):
-        return []
+        return rows
     size = max(scale["per_endpoint"], key=int)
     row = scale["per_endpoint"][size]
     growth = max(row["import_growth_ms"].values())
-    return [
+    return rows + [
         {
             "what": f"test s per added endpoint (N = {size})",
             "target": f"<= {TARGETS['test_s_per_endpoint']}",
@@ -238,6 +285,23 @@ def scale_targets(scale: dict[str, Any]) -> list[dict[str, Any]]:
             "measured": growth,
             "met": growth <= TARGETS["import_ms_growth"],
         },
+    ]
+
+
+def _make_test_targets(scale: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``make test`` row for the largest size whose ``make test`` was timed (none when it was not)."""
+    timed = [int(size) for size, row in scale["sizes"].items() if "make_test" in row]
+    if not timed:
+        return []
+    whole = scale["sizes"][str(max(timed))]["make_test"]
+    passed = whole["status"] == "passed"
+    return [
+        {
+            "what": f"make test s, 2 cores (N = {max(timed)})" + ("" if passed else f": {whole['status']}"),
+            "target": f"<= {TARGETS['make_test_s']:.0f}",
+            "measured": whole["wall_s"],
+            "met": passed and whole["wall_s"] <= TARGETS["make_test_s"],
+        }
     ]
 
 
@@ -278,6 +342,17 @@ def render_scale(scale: dict[str, Any]) -> list[str]:
             f"collected), generation {row['generation_s']:+.4f} s; import growth ms {imports}, one operation {one}; "
             f"memory KiB per endpoint {memory}"
         )
+    for size, row in scale["sizes"].items():
+        if "make_test" in row:
+            whole = row["make_test"]
+            pytests = " + ".join(f"{seconds:.0f}" for seconds in whole["pytest_s"])
+            out.append(
+                f"  make test at N = {size}: {whole['wall_s']:.0f} s, {whole['status']} (pytest per interpreter, "
+                f".venv's then the matrix's: {pytests} s; the rest is the drift check, ruff, mypy and start-up)"
+            )
+            out += [f"    {summary}" for summary in whole["pytest_summaries"]]
+            if whole["tail"]:
+                out += ["    " + line for line in whole["tail"].splitlines()[-15:]]
     failures = sorted({test for row in scale["sizes"].values() for test in row["failures"]})
     if failures:
         out.append("  failed in a copy (timed all the same): " + ", ".join(failures))

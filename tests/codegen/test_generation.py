@@ -54,15 +54,18 @@ def test_each_operation_has_its_module_and_parameters(
 
 
 def _examples() -> list[tuple[str, str, str, Any]]:
-    found = []
+    """Each distinct (exchange, status, schema, example) of the bundles: operations sharing a schema and its
+    documented example (clones of one endpoint, e.g. the scale bench's) parse the same, so it is tested once."""
+    found: list[tuple[str, str, str, Any]] = []
     for exchange in NAMES:
         for _, _, op in operations(exchange):
             for status, response in op["responses"].items():
                 for media, content in response.get("content", {}).items():
                     if "example" in content:
-                        found.append((exchange, status, content["schema"].get("$ref", media), content["example"]))
+                        entry = (exchange, status, content["schema"].get("$ref", media), content["example"])
+                        found += [entry] if entry not in found else []
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            if "example" in body:
+            if "example" in body and (exchange, "request", body["schema"]["$ref"], body["example"]) not in found:
                 found.append((exchange, "request", body["schema"]["$ref"], body["example"]))
     return found
 
@@ -71,8 +74,12 @@ EXAMPLES = _examples()
 
 
 def test_every_operation_carries_its_documented_success_example() -> None:
-    with_example = {(ex, ref) for ex, status, ref, _ in EXAMPLES if status == "200"}
-    assert len(with_example) == len(all_operations())
+    missing = [
+        f"{exchange}:{op['operationId']}"
+        for exchange, _, _, op in all_operations()
+        if not any("example" in content for content in op["responses"].get("200", {}).get("content", {}).values())
+    ]
+    assert not missing, f"no documented 200 example: {missing}"
 
 
 @pytest.mark.parametrize(("exchange", "status", "ref", "example"), EXAMPLES, ids=[f"{e[0]}:{e[2]}" for e in EXAMPLES])
