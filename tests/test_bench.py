@@ -145,3 +145,4 @@ def test_the_scale_section_reads_make_tests_summaries_and_reports_the_600_s_targ
     assert any("make test at N = 200: 500 s, FAILED (exit 2)" in line for line in render_scale(scale))
     del scale["sizes"]["200"]["make_test"]
     assert scale_targets(scale) == []  # not timed (no --scale-make-test): no row
+    assert scale_targets({}) == []  # a run without the scale section (--sections percall,redis)

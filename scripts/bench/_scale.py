@@ -290,7 +290,7 @@ def scale_targets(scale: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _make_test_targets(scale: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``make test`` row for the largest size whose ``make test`` was timed (none when it was not)."""
-    timed = [int(size) for size, row in scale["sizes"].items() if "make_test" in row]
+    timed = [int(size) for size, row in scale.get("sizes", {}).items() if "make_test" in row]
     if not timed:
         return []
     whole = scale["sizes"][str(max(timed))]["make_test"]
