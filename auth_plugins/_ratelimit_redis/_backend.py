@@ -348,11 +348,7 @@ class RedisBackend:
             return pack_tail(budget.head, budget.fixed, args), [], None
         with self._lock:
             carried, reported = self._carry(budget)
-        if len(carried) == 1 and reported is None:  # the common case: the previous call's response
-            ago = max(0, int((time.monotonic() - carried[0][1]) * 1000))  # rounded down: counts longer
-            args += (carried[0][0], str(ago))
-        elif carried or reported is not None:
-            args += self._settlements(carried, reported)
+        args += self._settlements(carried, reported)
         return pack_tail(budget.head, budget.fixed, args), carried, reported
 
     # --- sync ---------------------------------------------------------------------------------------------
