@@ -27,7 +27,7 @@ from typing import Any, Final
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Scripted", "around_trip", "pack_evalsha", "pack_tail", "round_trip"]
+__all__ = ["Scripted", "around_trip", "pack_tail", "round_trip"]
 
 _EVALSHA_2: Final = b"$7\r\nEVALSHA\r\n%s$1\r\n2\r\n"
 
@@ -35,15 +35,6 @@ _EVALSHA_2: Final = b"$7\r\nEVALSHA\r\n%s$1\r\n2\r\n"
 def _bulk(value: str | int) -> bytes:
     data = str(value).encode()
     return b"$%d\r\n%s\r\n" % (len(data), data)
-
-
-def pack_evalsha(sha_bulk: bytes, keys: tuple[str, str], args: Iterable[str | int]) -> bytes:
-    """``EVALSHA <sha> 2 <keys> <args>`` as RESP (``sha_bulk``: the sha already packed as a bulk string)."""
-    values = [str(value) for value in (*keys, *args)]
-    text = "".join([f"${len(value)}\r\n{value}\r\n" for value in values])  # lengths in characters...
-    # ... which are the lengths in bytes when all is ASCII (keys and members always are, in practice).
-    body = text.encode() if text.isascii() else b"".join([_bulk(value) for value in values])
-    return b"*%d\r\n$7\r\nEVALSHA\r\n%s$1\r\n2\r\n%s" % (len(values) + 3, sha_bulk, body)
 
 
 def pack_tail(head: bytes, fixed: int, args: list[str]) -> bytes:
@@ -68,8 +59,9 @@ class Scripted:
         self.sha_bulk = _bulk(sha)
 
     def command(self, keys: tuple[str, str], args: Iterable[str | int]) -> bytes:
-        """The packed ``EVALSHA`` of this script."""
-        return pack_evalsha(self.sha_bulk, keys, args)
+        """The packed ``EVALSHA`` of this script (its :meth:`head` on ``keys``, then ``args``)."""
+        head, fixed = self.head(keys)
+        return pack_tail(head, fixed, [str(value) for value in args])
 
     def head(self, keys: tuple[str, str], args: Iterable[str | int] = ()) -> tuple[bytes, int]:
         """The start of every call of this script on ``keys`` whose first arguments are ``args``, packed once
