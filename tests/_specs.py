@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -45,6 +46,42 @@ def operations(exchange: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
 def all_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
     """``(exchange, METHOD, path, operation)`` for every operation of every exchange."""
     return [(exchange, *op) for exchange in NAMES for op in operations(exchange)]
+
+
+PER_KIND_VARIABLE: Final = "EXCHANGE_CLIENTS_TESTS_PER_KIND"
+PER_KIND: Final = os.environ.get(PER_KIND_VARIABLE) == "1"
+"""``EXCHANGE_CLIENTS_TESTS_PER_KIND=1``, set by scripts/matrix.py for the interpreters after the first: tests
+parametrized per operation then take one operation per kind (:func:`operation_kind`) instead of every one. What
+differs between operations of a kind is data (names, paths, parameters, examples), which the first interpreter
+checks operation by operation; what an interpreter can change is the code every operation of a kind shares, which
+one operation exercises. So the other interpreters' runs cost the same however many endpoints the specs hold."""
+
+
+def operation_kind(exchange: str, method: str, operation: dict[str, Any]) -> tuple[str, bool, str, bool]:
+    """What shared machinery sees of an operation: ``(exchange, signed, METHOD, has a JSON body)``."""
+    return exchange, bool(operation.get("security")), method.upper(), "requestBody" in operation
+
+
+def kind_representatives() -> frozenset[tuple[str, str]]:
+    """``(exchange, operationId)`` of one operation per :func:`operation_kind`: the one with the most parameters
+    (and body fields), the first in :func:`all_operations` order among equals."""
+    best: dict[tuple[str, bool, str, bool], tuple[int, str, str]] = {}
+    for exchange, method, _, operation in all_operations():
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example", {})
+        richness = len(operation.get("parameters", [])) + (len(body) if isinstance(body, dict) else 1)
+        kind = operation_kind(exchange, method, operation)
+        if kind not in best or richness > best[kind][0]:
+            best[kind] = (richness, exchange, operation["operationId"])
+    return frozenset((exchange, operation_id) for _, exchange, operation_id in best.values())
+
+
+def tested_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """What a test parametrized per operation takes: :func:`all_operations`, or under :data:`PER_KIND` only the
+    :func:`kind_representatives`."""
+    if not PER_KIND:
+        return all_operations()
+    chosen = kind_representatives()
+    return [row for row in all_operations() if (row[0], row[3]["operationId"]) in chosen]
 
 
 # Names openapi-python-client suffixes with "_" (its strings.RESERVED_WORDS, "id" excepted).

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from auth_plugins._generated import operation
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, OKX_CREDENTIALS
-from scripts.bench._cases import CASES, FANOUT_CASES
+from scripts.bench._cases import CASES, FANOUT_CASES, QUICK_CASES, Case
 from scripts.bench._scale import _SUMMARY, render_scale, scale_targets
 from scripts.bench._server import ServerProcess
 from scripts.bench._stats import linear_fit, percentile
@@ -50,6 +51,15 @@ def test_the_bench_server_answers_every_operation_with_its_documented_200() -> N
         assert client.get("/nowhere").status_code == 404
 
 
+def test_the_quick_cases_are_one_operation_per_exchange_method_and_scheme() -> None:
+    def kind(case: Case) -> tuple[str, str, str]:
+        return case.exchange, operation(f"{case.exchange}_client", case.operation).method, case.scheme
+
+    assert {kind(case) for case in QUICK_CASES} == {kind(case) for case in CASES}
+    assert len({kind(case) for case in QUICK_CASES}) == len(QUICK_CASES) < len(CASES)
+    assert set(FANOUT_CASES) <= set(QUICK_CASES) and set(TELEMETRY_CASES) <= {case.key for case in QUICK_CASES}
+
+
 def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     run = subprocess.run(
@@ -66,10 +76,10 @@ def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -
     sections = {"meta", "verification", "per_call", "fanout", "signing", "imports", "generation", "redis", "scale"}
     sections.add("targets")
     assert sections <= set(results)
-    signed = sum(1 for case in CASES if case.scheme != "public")
-    summary = f"signatures verified: {signed} signed calls and {len(CASES) - signed} public calls answered 200"
+    signed = sum(1 for case in QUICK_CASES if case.scheme != "public")
+    summary = f"signatures verified: {signed} signed calls and {len(QUICK_CASES) - signed} public calls answered 200"
     assert results["verification"]["summary"].startswith(summary)
-    assert set(results["per_call"]) == {case.key for case in CASES}
+    assert set(results["per_call"]) == {case.key for case in QUICK_CASES}
     for row in results["per_call"].values():
         assert row["ratio"] > 0 and row["ours_us"]["median"] > 0 and row["floor_us"]["median"] > 0
         assert (

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts import matrix
-from tests._specs import REPO
+from tests._specs import PER_KIND_VARIABLE, REPO
 
 
 def test_the_classifiers_claim_3_11_to_3_13_and_the_running_interpreter() -> None:
@@ -74,6 +74,23 @@ def test_a_wrong_interpreter_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> N
     outcome = matrix._run("3.99", [])
     assert outcome.status == "FAILED" and outcome.detail == f"{sys.executable} is not Python 3.99"
     assert not (REPO / ".venv-3.99").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the matrix builds POSIX venvs")
+def test_the_other_interpreters_run_the_per_operation_tests_per_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in venv whose "python -m pytest" prints the variable the tests read (tests/_specs.py's PER_KIND).
+    venv = tmp_path / ".venv-3.99"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\necho "per kind: ${PER_KIND_VARIABLE}"\n', encoding="utf-8")
+    (venv / "bin" / "python").chmod(0o755)
+    monkeypatch.setattr(matrix, "find_interpreter", lambda version: Path(sys.executable))
+    monkeypatch.setattr(matrix, "_version_of", lambda interpreter: "3.99")
+    monkeypatch.setattr(matrix, "_venv", lambda version, interpreter: venv)
+    monkeypatch.delenv(PER_KIND_VARIABLE, raising=False)
+    outcome = matrix._run("3.99", [])
+    assert (outcome.status, outcome.detail) == ("passed", "per kind: 1")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the matrix builds POSIX venvs")

@@ -2,7 +2,8 @@
 
 Sections: ``percall``, ``fanout``, ``signing``, ``imports``, ``generation``, ``redis``, ``telemetry``, ``scale``
 (default: all). Every run first verifies each benchmarked call against the real sandbox. ``--quick`` shrinks every
-section to seconds (for the test that keeps this from rotting; its figures mean nothing).
+section to seconds (for the test that keeps this from rotting; its figures mean nothing) and calls one operation per
+exchange, HTTP method and signing (``QUICK_CASES``), not every one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Final
 
 import httpx
 
-from ._cases import FANOUT_CASES, credentials
+from ._cases import CASES, FANOUT_CASES, QUICK_CASES, credentials
 from ._fanout import run_fanout
 from ._fresh import REPO
 from ._generation import run_generation
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     clock = _Clock()
     clock.step("verification")
-    verified = verify_cases()
+    verified = verify_cases(QUICK_CASES if args.quick else CASES)
     results["verification"] = _verification(verified)
     creds = credentials()
     items = [{"case": asdict(v.case), "floor": v.floor.to_json()} for v in verified]

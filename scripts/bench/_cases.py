@@ -17,6 +17,7 @@ from auth_plugins._generated import operations as generated_operations
 __all__ = [
     "CASES",
     "FANOUT_CASES",
+    "QUICK_CASES",
     "SIGNING_SCHEMES",
     "Case",
     "FloorRequest",
@@ -65,12 +66,16 @@ SIGNING_SCHEMES: Final = {"backpack": ("ed25519",), "binance": ("hmac-hex", "ed2
 """The schemes each exchange's signed operations are benchmarked on; the first is the primary one."""
 
 
-def _all_cases() -> tuple[Case, ...]:
+def _all_cases(*, one_per_kind: bool = False) -> tuple[Case, ...]:
     signed: list[Case] = []
     public: list[Case] = []
     for exchange, schemes in SIGNING_SCHEMES.items():
         operations = generated_operations(f"{exchange}_client")
+        kinds: set[tuple[str, bool]] = set()
         for op in sorted(operations, key=lambda op: op.operation_id):
+            if one_per_kind and (op.method, op.signed) in kinds:
+                continue
+            kinds.add((op.method, op.signed))
             if not op.signed:
                 public.append(Case(exchange, op.operation_id, op.tag, "public", False))
                 continue
@@ -82,6 +87,10 @@ CASES: Final = _all_cases()
 """Every operation of the generated packages (from ``<exchange>_client.operations``): signed ones on each of
 their exchange's schemes, then the public ones."""
 
+QUICK_CASES: Final = _all_cases(one_per_kind=True)
+"""``--quick``: of each exchange's operations, the first (by operationId) of each HTTP method, signed and public,
+on each of the exchange's schemes. Its run then costs the same however many endpoints the specs hold (at 200 per
+exchange, every operation made the smoke test's per-call section take a minute)."""
 FANOUT_CASES: Final = tuple(
     next(case for case in CASES if case.exchange == exchange and case.primary) for exchange in SIGNING_SCHEMES
 )

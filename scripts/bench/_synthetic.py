@@ -41,6 +41,7 @@ def synthetic_name(index: int) -> str:
 
 def add_synthetic_endpoints(specs: Path, exchange: str, count: int) -> list[Path]:
     """Write ``count`` clones of ``exchange``'s template into ``specs/<exchange>/endpoints``; return their files.
+    Numbering goes on after the clones already there, so each call adds ``count`` endpoints.
 
     ``ValueError`` if the template no longer has exactly one path line and one operationId line to replace.
     """
@@ -52,7 +53,8 @@ def add_synthetic_endpoints(specs: Path, exchange: str, count: int) -> list[Path
         raise ValueError(f"{template.file} no longer has exactly one {path_line.strip()!r} and {id_line.strip()!r}")
     tag = template.file.split(".", 1)[0]
     written = []
-    for index in range(count):
+    start = len(list(endpoints.glob(f"{tag}.{synthetic_name(0)[:-4]}*.yaml")))
+    for index in range(start, start + count):
         name = synthetic_name(index)
         clone = text.replace(path_line, f"  {template.prefix}/synthetic/op-{index:04d}:\n")
         clone = clone.replace(id_line, f"operationId: {name}\n")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from openapi_spec_validator import validate
@@ -33,6 +33,7 @@ from auth_plugins._ratelimit_shape import POOLS_EXTENSION, RateLimitShapeError, 
 __all__ = [
     "BASE_FILE",
     "BUNDLE_FILE",
+    "LOADER",
     "BundleError",
     "bundle_exchange",
     "dump_bundle",
@@ -71,9 +72,14 @@ def exchange_dirs(specs_root: Path) -> list[Path]:
     return sorted(p.parent for p in specs_root.glob(f"*/{BASE_FILE}"))
 
 
+LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader on libyaml when PyYAML was built with it (the same documents, parsed about ten times faster:
+at 200 endpoints per exchange the pure-Python parser was half of ``make generate``)."""
+
+
 def _load(path: Path) -> Document:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except yaml.YAMLError as exc:
         raise BundleError(path, f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -24,7 +24,7 @@ import yaml
 from ._examples import check_examples
 from ._facts import render_facts
 from ._schemas import ConstraintError
-from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
+from .bundle import BUNDLE_FILE, LOADER, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
 from .operations_table import render_operations_module, render_operations_package
 from .readme_table import ReadmeError, render_table, replace_table
 
@@ -124,7 +124,9 @@ def generate_all(specs_root: Path, out_root: Path) -> list[Path]:
 
 def _readme_with_table(repo: Path, packages: list[Path]) -> tuple[str, str]:
     """(the README as committed, the README with the table the freshly generated ``packages`` give)."""
-    bundles = {p.name.removesuffix("_client"): yaml.safe_load((p / BUNDLE_FILE).read_text()) for p in packages}
+    bundles = {
+        p.name.removesuffix("_client"): yaml.load((p / BUNDLE_FILE).read_text(), Loader=LOADER) for p in packages
+    }
     readme = (repo / "README.md").read_text(encoding="utf-8")
     return readme, replace_table(readme, render_table(bundles), repo / "README.md")
 

@@ -12,15 +12,15 @@ from decimal import Decimal
 from typing import Any, Final
 
 import pytest
-import yaml
 from binance_client.api.margin import query_max_borrow
 from okx_client.api.account import get_max_loan
 
 from auth_plugins import _undocumented
-from auth_plugins._generated import bundle_text, operations
+from auth_plugins._generated import operations
 from auth_plugins._response_shapes import MAX_UNDOCUMENTED, expected_shape
 from auth_plugins.sandbox import BINANCE_CREDENTIALS, Sandbox
 from tests._exchanges import EXCHANGES
+from tests._specs import load_bundle
 
 VALUE: Final = "value-that-must-never-be-logged"
 OKX_FILE: Final = "specs/okx/endpoints/account.get_max_loan.yaml"
@@ -150,7 +150,8 @@ def test_a_body_without_undocumented_fields_reports_none() -> None:
 
 def _documented_body(operation: Any) -> Any:
     """The spec's own example answer of ``operation``."""
-    bundle = yaml.safe_load(bundle_text(f"{operation.spec_file.split('/')[1]}_client"))
-    responses = bundle["paths"][operation.path][operation.method.lower()]["responses"]
+    responses = load_bundle(operation.spec_file.split("/")[1])["paths"][operation.path][operation.method.lower()][
+        "responses"
+    ]
     (content,) = responses[str(operation.response_status)]["content"].values()
     return content["example"]
