@@ -75,7 +75,7 @@ def kind_representatives() -> frozenset[tuple[str, str]]:
     return frozenset((exchange, operation_id) for _, exchange, operation_id in best.values())
 
 
-def tested_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
+def parametrized_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
     """What a test parametrized per operation takes: :func:`all_operations`, or under :data:`PER_KIND` only the
     :func:`kind_representatives`."""
     if not PER_KIND:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +76,17 @@ def _format(*paths: Path) -> None:
     subprocess.run([ruff, "format", *args], check=True)
 
 
-def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
-    """Bundle one exchange and generate its package under ``out_root``; return the package directory.
+@dataclass(frozen=True)
+class _Checked:
+    """One exchange bundled and checked, with everything generated from it but the generator's own output."""
 
-    Writes ``out_root/generated/<exchange>_client`` (removed first, so stale files cannot survive). Every
-    ``.py`` file gets a header naming its spec; the package gets ``py.typed``, ``operations.py`` (with one module
-    per operation entry under ``entries/``) and the bundled document it was generated from, ``openapi.yaml``
-    (package data: the sandbox serves it, other tools read it).
-    """
+    exchange: str
+    bundle: dict[str, Any]
+    text: str
+    operation_files: dict[str, str]
+
+
+def _check_exchange(exchange_dir: Path) -> _Checked:
     exchange = exchange_dir.name
     spec = f"specs/{exchange}"
     bundle = bundle_exchange(exchange_dir)
@@ -93,33 +97,52 @@ def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
     table: dict[str, Any] = {}
     exec(compile(operations_source, f"{exchange}_client/operations.py", "exec"), table)
     check_examples(bundle, table["OPERATIONS"], sources)
+    return _Checked(exchange, bundle, text, operation_files)
+
+
+def _write_package(checked: _Checked, out_root: Path) -> Path:
+    exchange, spec = checked.exchange, f"specs/{checked.exchange}"
     package = out_root / "generated" / f"{exchange}_client"
     if package.exists():
         shutil.rmtree(package)
     package.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
         bundle_path = Path(tmp) / BUNDLE_FILE
-        bundle_path.write_text(text, encoding="utf-8")
+        bundle_path.write_text(checked.text, encoding="utf-8")
         # The project's templates, plus the facts about this bundle they import (see scripts/codegen/_facts.py).
         templates = Path(tmp) / "templates"
         shutil.copytree(TEMPLATES_DIR, templates, ignore=shutil.ignore_patterns("*.md", "*.json"))
-        (templates / "_facts.jinja").write_text(render_facts(bundle), encoding="utf-8")
+        (templates / "_facts.jinja").write_text(render_facts(checked.bundle), encoding="utf-8")
         _run_generator(bundle_path, CONFIG_DIR / f"{exchange}.yaml", templates, package)
     shutil.rmtree(package / ".ruff_cache", ignore_errors=True)
-    for name, source in operation_files.items():
+    for name, source in checked.operation_files.items():
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(source, encoding="utf-8")
-    _format(*(package / name for name in operation_files))
+    _format(*(package / name for name in checked.operation_files))
     for path in sorted(package.rglob("*.py")):
         path.write_text(_header(spec) + path.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("", encoding="utf-8")
-    (package / BUNDLE_FILE).write_text(text, encoding="utf-8")
+    (package / BUNDLE_FILE).write_text(checked.text, encoding="utf-8")
     return package
 
 
+def generate_exchange(exchange_dir: Path, out_root: Path) -> Path:
+    """Bundle one exchange and generate its package under ``out_root``; return the package directory.
+
+    Writes ``out_root/generated/<exchange>_client`` (removed first, so stale files cannot survive). Every
+    ``.py`` file gets a header naming its spec; the package gets ``py.typed``, ``operations.py`` (with one module
+    per operation entry under ``entries/``) and the bundled document it was generated from, ``openapi.yaml``
+    (package data: the sandbox serves it, other tools read it).
+    """
+    return _write_package(_check_exchange(exchange_dir), out_root)
+
+
 def generate_all(specs_root: Path, out_root: Path) -> list[Path]:
-    """Generate every exchange found under ``specs_root`` into ``out_root``; return the package dirs."""
-    return [generate_exchange(d, out_root) for d in exchange_dirs(specs_root)]
+    """Generate every exchange found under ``specs_root`` into ``out_root``; return the package dirs. Every exchange
+    is bundled and checked before anything is generated, so a refused spec file stops the run in seconds, with
+    nothing written, whichever exchange it belongs to."""
+    checked = [_check_exchange(d) for d in exchange_dirs(specs_root)]
+    return [_write_package(one, out_root) for one in checked]
 
 
 def _readme_with_table(repo: Path, packages: list[Path]) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from auth_plugins.sandbox import Sandbox
 from scripts.codegen._schemas import ConstraintError
 from scripts.codegen.operations_table import render_operations_module
 from tests._exchanges import EXCHANGES, FAST, MODES, NAMES, SECRETS
-from tests._specs import load_bundle, operations, resolve, tested_operations
+from tests._specs import load_bundle, operations, parametrized_operations, resolve
 
 BORROW: Final = ("account", "get_max_borrow_quantity")
 WITHDRAWAL: Final = ("account", "get_max_withdrawal_quantity")
@@ -292,7 +292,7 @@ def test_the_tables_hold_the_fields_the_checks_rely_on() -> None:
 
 def _documented_200s() -> list[tuple[str, str, Any, Any]]:
     found = []
-    for exchange, method, route, op in tested_operations():
+    for exchange, method, route, op in parametrized_operations():
         table = routes(f"{exchange}_client")
         [(_, content)] = resolve(exchange, op["responses"]["200"])["content"].items()
         found.append((exchange, op["operationId"], table[(method, route)], content["example"]))

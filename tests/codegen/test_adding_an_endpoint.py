@@ -129,6 +129,8 @@ def test_a_required_parameter_without_an_example_stops_generation_naming_the_fil
     result = _run(copy, f"{sys.executable} -m scripts.codegen --out {tmp_path / 'out'}")
     assert result.returncode == 1
     assert f"{TARGET}: GET /api/v5/account/max-withdrawal: required parameter 'ccy' has no example" in result.stderr
+    # Every exchange is checked before any is generated: OKX's refusal leaves nothing written, Backpack's included.
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_schema_keyword_the_client_cannot_enforce_stops_generation_naming_the_file(tmp_path: Path) -> None:

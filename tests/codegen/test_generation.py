@@ -20,12 +20,12 @@ from tests._specs import (
     bundle_path,
     load_bundle,
     operations,
+    parametrized_operations,
     resolve,
     snake,
-    tested_operations,
 )
 
-OPERATION_IDS = [f"{ex}:{op['operationId']}" for ex, _, _, op in tested_operations()]
+OPERATION_IDS = [f"{ex}:{op['operationId']}" for ex, _, _, op in parametrized_operations()]
 
 
 def test_a_clean_regeneration_equals_the_committed_tree() -> None:
@@ -44,7 +44,7 @@ def test_the_drift_check_reports_new_missing_and_changed_files(tmp_path: Path) -
     assert (new, missing, changed) == ([Path("types.py")], [Path("stale.py")], [Path("client.py")])
 
 
-@pytest.mark.parametrize(("exchange", "method", "route", "op"), tested_operations(), ids=OPERATION_IDS)
+@pytest.mark.parametrize(("exchange", "method", "route", "op"), parametrized_operations(), ids=OPERATION_IDS)
 def test_each_operation_has_its_module_and_parameters(
     exchange: str, method: str, route: str, op: dict[str, Any]
 ) -> None:

@@ -37,7 +37,7 @@ from tests._sign import (
     okx_headers,
     okx_timestamp,
 )
-from tests._specs import kind_representatives, load_bundle, resolve, tested_operations
+from tests._specs import kind_representatives, load_bundle, parametrized_operations, resolve
 
 OKX_MAX_LOAN = "/api/v5/account/max-loan"
 OKX_FLEXIBLE = "/api/v5/finance/flexible-loan/max-loan"
@@ -255,7 +255,7 @@ def _valid_cases() -> list[Any]:
     cases = []
     # Every operation with its exchange's default key; the other key types (shared machinery) once per kind.
     chosen = kind_representatives()
-    for exchange, method, path, operation in tested_operations():
+    for exchange, method, path, operation in parametrized_operations():
         variants = ["default"]
         every_key = (exchange, operation["operationId"]) in chosen
         if operation.get("security") and exchange == "binance":
