@@ -2,9 +2,9 @@
 
 The interpreters are the ``Programming Language :: Python :: 3.X`` classifiers of pyproject.toml, so what the
 package claims is what is tested. ``make test`` runs pytest on the interpreter of ``.venv``, then this: the whole
-pytest suite once on each of the others, with tests parametrized per operation taking one operation per kind
-(:data:`PER_KIND`: the first interpreter checks every operation's data; the others check the code each kind shares,
-so their runs do not grow with the number of endpoints), sequentially (the sandbox and Redis fixtures start their
+pytest suite once on each of the others, with tests parametrized per operation taking one operation per kind and
+without the tests of the maintainer pipeline over a copy of the repository (:data:`MATRIX_RUN`; tests/_specs.py says
+why), so their runs do not grow with the number of endpoints; sequentially (the sandbox and Redis fixtures start their
 own servers), each in its own virtual environment ``.venv-3.X`` with the ``dev`` extra installed editable (rebuilt
 when pyproject.toml is newer than its stamp).
 Drift, ruff and mypy do not depend on the interpreter and are not repeated.
@@ -34,8 +34,8 @@ __all__ = ["Outcome", "claimed_versions", "find_interpreter", "main"]
 REPO: Final = Path(__file__).resolve().parents[1]
 _CLASSIFIER: Final = re.compile(r"^Programming Language :: Python :: (3\.\d+)$")
 _STAMP: Final = ".installed-stamp"
-PER_KIND: Final = ("EXCHANGE_CLIENTS_TESTS_PER_KIND", "1")
-"""The environment variable tests/_specs.py reads (its ``PER_KIND``), and the value that turns it on."""
+MATRIX_RUN: Final = ("EXCHANGE_CLIENTS_TESTS_MATRIX", "1")
+"""The environment variable tests/_specs.py reads (its ``MATRIX_RUN``), and the value that turns it on."""
 
 
 def claimed_versions(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
@@ -127,7 +127,7 @@ def _run(version: str, pytest_args: list[str]) -> Outcome:
     with subprocess.Popen(
         [str(venv / "bin" / "python"), "-m", "pytest", *pytest_args],
         cwd=REPO,
-        env={**os.environ, PER_KIND[0]: PER_KIND[1]},
+        env={**os.environ, MATRIX_RUN[0]: MATRIX_RUN[1]},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

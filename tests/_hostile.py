@@ -333,6 +333,9 @@ class HostileServer:
 
     def __init__(self, exchange: str) -> None:
         self.exchange = exchange
+        # Read the spec's answers now, not on the first request: with hundreds of operations that takes longer
+        # than the short timeouts some tests give their clients.
+        _spec_answers(exchange)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._scripts: defaultdict[str, deque[Answer]] = defaultdict(deque)

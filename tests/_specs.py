@@ -48,13 +48,19 @@ def all_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
     return [(exchange, *op) for exchange in NAMES for op in operations(exchange)]
 
 
-PER_KIND_VARIABLE: Final = "EXCHANGE_CLIENTS_TESTS_PER_KIND"
-PER_KIND: Final = os.environ.get(PER_KIND_VARIABLE) == "1"
-"""``EXCHANGE_CLIENTS_TESTS_PER_KIND=1``, set by scripts/matrix.py for the interpreters after the first: tests
-parametrized per operation then take one operation per kind (:func:`operation_kind`) instead of every one. What
-differs between operations of a kind is data (names, paths, parameters, examples), which the first interpreter
-checks operation by operation; what an interpreter can change is the code every operation of a kind shares, which
-one operation exercises. So the other interpreters' runs cost the same however many endpoints the specs hold."""
+MATRIX_RUN_VARIABLE: Final = "EXCHANGE_CLIENTS_TESTS_MATRIX"
+MATRIX_RUN: Final = os.environ.get(MATRIX_RUN_VARIABLE) == "1"
+"""``EXCHANGE_CLIENTS_TESTS_MATRIX=1``, set by scripts/matrix.py for the interpreters after the first. There:
+
+- tests parametrized per operation take one operation per kind (:func:`operation_kind`) instead of every one. What
+  differs between operations of a kind is data (names, paths, parameters, examples), which the first interpreter
+  checks operation by operation; what an interpreter can change is the code every operation of a kind shares,
+  which one operation exercises;
+- tests marked ``pipeline`` are deselected (tests/conftest.py): they run the maintainer tools (scripts/, not in
+  the wheel; ``make generate`` and the doc tools run on ``.venv``'s Python) over a copy of the repository.
+
+So the other interpreters check what the package claims for them, at a cost that does not grow with the number of
+endpoints."""
 
 
 def operation_kind(exchange: str, method: str, operation: dict[str, Any]) -> tuple[str, bool, str, bool]:
@@ -76,9 +82,9 @@ def kind_representatives() -> frozenset[tuple[str, str]]:
 
 
 def parametrized_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
-    """What a test parametrized per operation takes: :func:`all_operations`, or under :data:`PER_KIND` only the
+    """What a test parametrized per operation takes: :func:`all_operations`, or under :data:`MATRIX_RUN` only the
     :func:`kind_representatives`."""
-    if not PER_KIND:
+    if not MATRIX_RUN:
         return all_operations()
     chosen = kind_representatives()
     return [row for row in all_operations() if (row[0], row[3]["operationId"]) in chosen]

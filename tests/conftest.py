@@ -7,6 +7,24 @@ import pytest
 from auth_plugins.sandbox import ExchangeSandbox, Sandbox
 from tests._exchanges import EXCHANGES, NAMES, Exchange
 from tests._installed import InstalledDistribution, install_distribution, shared_distribution
+from tests._specs import MATRIX_RUN
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pipeline: runs the maintainer pipeline (scripts/) over a copy of the repository; not on the matrix's "
+        "other interpreters (tests/_specs.py, MATRIX_RUN)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not MATRIX_RUN:
+        return
+    deselected = [item for item in items if item.get_closest_marker("pipeline") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("pipeline") is None]
 
 
 @pytest.fixture(scope="session")

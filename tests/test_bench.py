@@ -60,6 +60,7 @@ def test_the_quick_cases_are_one_operation_per_exchange_method_and_scheme() -> N
     assert set(FANOUT_CASES) <= set(QUICK_CASES) and set(TELEMETRY_CASES) <= {case.key for case in QUICK_CASES}
 
 
+@pytest.mark.pipeline
 def test_a_quick_run_writes_every_section_with_positive_ratios(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     run = subprocess.run(

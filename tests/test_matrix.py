@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
 from scripts import matrix
-from tests._specs import PER_KIND_VARIABLE, REPO
+from tests._specs import MATRIX_RUN_VARIABLE, REPO
 
 
 def test_the_classifiers_claim_3_11_to_3_13_and_the_running_interpreter() -> None:
@@ -80,15 +81,15 @@ def test_a_wrong_interpreter_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_other_interpreters_run_the_per_operation_tests_per_kind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A stand-in venv whose "python -m pytest" prints the variable the tests read (tests/_specs.py's PER_KIND).
+    # A stand-in venv whose "python -m pytest" prints the variable the tests read (tests/_specs.py's MATRIX_RUN).
     venv = tmp_path / ".venv-3.99"
     (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").write_text(f'#!/bin/sh\necho "per kind: ${PER_KIND_VARIABLE}"\n', encoding="utf-8")
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\necho "per kind: ${MATRIX_RUN_VARIABLE}"\n', encoding="utf-8")
     (venv / "bin" / "python").chmod(0o755)
     monkeypatch.setattr(matrix, "find_interpreter", lambda version: Path(sys.executable))
     monkeypatch.setattr(matrix, "_version_of", lambda interpreter: "3.99")
     monkeypatch.setattr(matrix, "_venv", lambda version, interpreter: venv)
-    monkeypatch.delenv(PER_KIND_VARIABLE, raising=False)
+    monkeypatch.delenv(MATRIX_RUN_VARIABLE, raising=False)
     outcome = matrix._run("3.99", [])
     assert (outcome.status, outcome.detail) == ("passed", "per kind: 1")
 
@@ -98,3 +99,39 @@ def test_the_venvs_are_ignored_by_git_ruff_and_mypy() -> None:
     assert ".venv-*/" in (REPO / ".gitignore").read_text().splitlines()
     pyproject = (REPO / "pyproject.toml").read_text()
     assert '".venv-*"' in pyproject and "^\\\\.venv(-[0-9.]+)?/" in pyproject
+
+
+def test_a_matrix_run_leaves_out_the_pipeline_tests_and_only_them() -> None:
+    def collected(matrix_run: bool) -> set[str]:
+        env = {k: v for k, v in os.environ.items() if k != MATRIX_RUN_VARIABLE}
+        if matrix_run:
+            env[MATRIX_RUN_VARIABLE] = "1"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-o",
+            "addopts=",
+            "-p",
+            "no:xdist",
+            *PIPELINE_FILES,
+        ]
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        return {line for line in result.stdout.splitlines() if "::" in line}
+
+    everything, on_the_matrix = collected(False), collected(True)
+    left_out = {test.split("::")[1].split("[")[0] for test in everything - on_the_matrix}
+    assert on_the_matrix < everything and left_out == PIPELINE_TESTS
+
+
+PIPELINE_FILES: Final = ("tests/codegen/test_adding_an_endpoint.py", "tests/test_bench.py")
+PIPELINE_TESTS: Final = {
+    "test_one_yaml_file_and_make_generate_add_a_signed_contract_tested_endpoint",
+    "test_a_misplaced_empty_string_example_stops_generation_naming_the_file_and_field",
+    "test_a_required_parameter_without_an_example_stops_generation_naming_the_file",
+    "test_a_schema_keyword_the_client_cannot_enforce_stops_generation_naming_the_file",
+    "test_a_quick_run_writes_every_section_with_positive_ratios",
+}

@@ -323,6 +323,7 @@ with Sandbox(enforce_rate_limits=True) as sbx:
 """
 
 
+@pytest.mark.pipeline
 @pytest.mark.skipif(not (REPO / STAMP).exists(), reason="needs the venv `make venv` builds")
 def test_an_added_endpoint_with_get_max_loans_limit_gets_a_budget_of_its_own(tmp_path: Path) -> None:
     copy = _copy_of_the_repository(tmp_path)
@@ -339,6 +340,7 @@ def test_an_added_endpoint_with_get_max_loans_limit_gets_a_budget_of_its_own(tmp
     assert found["rate_limited"] == 0 and found["answered"] == [200] * 40
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [

@@ -20,7 +20,10 @@ from typing import Final
 import pytest
 
 from tests._readme import block
-from tests._specs import REPO
+from tests._specs import MATRIX_RUN_VARIABLE, REPO
+
+pytestmark = pytest.mark.pipeline
+"""The maintainer pipeline over a copy of the repository: once per ``make test`` (tests/_specs.py, MATRIX_RUN)."""
 
 SECTION: Final = "Adding an endpoint"
 # The section opens with make new-endpoint and its output (tests/docs_check/test_doc_tools_end_to_end.py); the
@@ -29,11 +32,17 @@ FIRST: Final = 2
 TARGET: Final = Path("specs/okx/endpoints/account.get_max_withdrawal.yaml")
 STAMP: Final = ".venv/.installed-stamp"
 # The suites that take every operation from the bundles, and the tests among them that must see the new one.
-SUITES: Final = ("tests/contract", "tests/client/test_response_shapes.py", "tests/client/test_validation.py")
+SUITES: Final = (
+    "tests/contract",
+    "tests/client/test_response_shapes.py",
+    "tests/client/test_validation.py",
+    "tests/codegen/test_generation.py",
+)
 MUST_RUN: Final = (
     "test_operation_passes_the_sandbox_and_parses_the_documented_example[okx-get_max_withdrawal-live-sample-sync",
     "test_operation_passes_the_sandbox_and_parses_the_documented_example[okx-get_max_withdrawal-live-sample-async",
     "test_every_documented_example_has_the_documented_shape[okx-get_max_withdrawal",
+    "test_each_operation_has_its_module_and_parameters[okx:get_max_withdrawal",
 )
 
 
@@ -89,9 +98,12 @@ def test_one_yaml_file_and_make_generate_add_a_signed_contract_tested_endpoint(t
     passed = re.findall(r"^PASSED (\S+)", tested.stdout, re.M)
     for name in MUST_RUN:
         assert any(name in test for test in passed), f"{name} did not run:\n{tested.stdout[-3000:]}"
-    # The checker's tests over the specs (not the doc tools' own, which draft this very page as a new one).
+    # The checker's tests over the specs (not the doc tools' own, which draft this very page as a new one); the
+    # per-operation ones just ran for the new operation, so here they take one operation per kind.
     whole = _run(
-        copy, f"{sys.executable} -m pytest -q tests/codegen/test_generation.py tests/docs_check/test_check_docs.py"
+        copy,
+        f"{MATRIX_RUN_VARIABLE}=1 {sys.executable} -m pytest -q tests/codegen/test_generation.py "
+        "tests/docs_check/test_check_docs.py",
     )
     assert whole.returncode == 0, whole.stdout[-4000:] + whole.stderr[-2000:]
 

@@ -28,6 +28,7 @@ from tests._specs import (
 OPERATION_IDS = [f"{ex}:{op['operationId']}" for ex, _, _, op in parametrized_operations()]
 
 
+@pytest.mark.pipeline
 def test_a_clean_regeneration_equals_the_committed_tree() -> None:
     assert generate.check(REPO) == 0
 

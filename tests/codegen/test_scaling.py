@@ -4,7 +4,7 @@
   module per operation (``<package>.entries.<operationId>``), and ``operations.py`` holds only a route index.
 - One more endpoint of a kind the suite already tests adds a bounded number of tests: collected in a copy of the
   repository with one synthetic endpoint more per exchange, compared with this checkout; and none at all on the
-  interpreters after the first (``EXCHANGE_CLIENTS_TESTS_PER_KIND=1``, set by scripts/matrix.py).
+  interpreters after the first (``EXCHANGE_CLIENTS_TESTS_MATRIX=1``, set by scripts/matrix.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from scripts.bench._synthetic import TEMPLATES, add_synthetic_endpoints
 from scripts.codegen.operations_table import render_operations_module, render_operations_package
-from tests._specs import NAMES, PER_KIND_VARIABLE, REPO, load_bundle
+from tests._specs import MATRIX_RUN_VARIABLE, NAMES, REPO, load_bundle
 from tests.codegen.test_adding_an_endpoint import _copy_of_the_repository, _run
 
 TESTS_PER_ADDED_ENDPOINT: Final = 10
@@ -68,12 +68,13 @@ def test_importing_the_runtime_and_one_operation_imports_no_operation_entry() ->
 def _collected(root: Path, *, per_kind: bool = False) -> list[str]:
     command = f"{sys.executable} -m pytest --collect-only -q -o addopts='' -p no:cacheprovider tests"
     if per_kind:
-        command = f"{PER_KIND_VARIABLE}=1 {command}"
+        command = f"{MATRIX_RUN_VARIABLE}=1 {command}"
     result = _run(root, command, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return [line for line in result.stdout.splitlines() if "::" in line]
 
 
+@pytest.mark.pipeline
 @pytest.mark.skipif(not (REPO / ".venv/.installed-stamp").exists(), reason="needs the venv `make venv` builds")
 def test_one_more_endpoint_adds_a_bounded_number_of_tests(tmp_path: Path) -> None:
     copy = _copy_of_the_repository(tmp_path)

@@ -27,7 +27,7 @@ from auth_plugins.sandbox import RequestRecord, Sandbox
 from auth_plugins.sandbox._app import SANDBOX_OKX_ORDER
 from auth_plugins.sandbox._echo import reflect
 from tests._exchanges import EXCHANGES, sample
-from tests._specs import PER_KIND, all_operations, resolve, snake
+from tests._specs import MATRIX_RUN, all_operations, resolve, snake
 
 __all__ = [
     "AWKWARD",
@@ -201,10 +201,10 @@ def representatives(cases: Iterable[Case]) -> list[Case]:
 
 def per_operation(cases: Iterable[Case]) -> list[Case]:
     """Every operation with the default key type, plus the other key types on each kind's representative; under
-    :data:`~tests._specs.PER_KIND` (the interpreters after the first), the representatives' cases only."""
+    :data:`~tests._specs.MATRIX_RUN` (the interpreters after the first), the representatives' cases only."""
     cases = list(cases)
     chosen = {id(case) for case in representatives(cases)}
-    if PER_KIND:
+    if MATRIX_RUN:
         return [case for case in cases if id(case) in chosen]
     return [case for case in cases if case.variant == default_variant(case.exchange, case.signed) or id(case) in chosen]
 

@@ -55,6 +55,7 @@ JANUARY: Final = (
 )
 
 
+@pytest.mark.pipeline
 @pytest.mark.skipif(not (REPO / STAMP).exists(), reason="needs the venv `make venv` builds")
 def test_every_sample_page_becomes_a_tested_client_with_no_hand_edit(tmp_path: Path) -> None:
     command, output = block(SECTION, 0), block(SECTION, 1)
