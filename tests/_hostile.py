@@ -30,6 +30,8 @@ from typing import Any, Final
 
 import yaml
 
+from scripts.codegen.yaml_loader import LOADER
+
 __all__ = [
     "MiB",
     "Answer",
@@ -266,7 +268,7 @@ def gzip_bomb(exchange: str, path: str, inflated_mib: int = 960, encoding: str =
 def _spec_answers(exchange: str) -> dict[str, tuple[str, Any, bool]]:
     """Per path: the documented 200's media type, its example, and whether it is the server-time operation."""
     text = resources.files(f"{exchange}_client").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    document = yaml.load(text, Loader=LOADER)
 
     found: dict[str, tuple[str, Any, bool]] = {}
     for path, item in document["paths"].items():

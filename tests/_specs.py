@@ -14,6 +14,8 @@ from typing import Any, Final
 import yaml
 
 from auth_plugins._openapi import follow
+from scripts.codegen.yaml_loader import LOADER
+from tests._exchanges import sample
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
@@ -29,9 +31,7 @@ def bundle_path(exchange: str) -> Path:
 @cache
 def load_bundle(exchange: str) -> dict[str, Any]:
     """The committed bundled OpenAPI document of one exchange (parsed once per test run)."""
-    # libyaml's loader when PyYAML has it: a bundle of hundreds of operations parses in a fraction of the time.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data: dict[str, Any] = yaml.load(bundle_path(exchange).read_text(encoding="utf-8"), Loader=loader)
+    data: dict[str, Any] = yaml.load(bundle_path(exchange).read_text(encoding="utf-8"), Loader=LOADER)
     return data
 
 
@@ -68,13 +68,15 @@ def operation_kind(exchange: str, method: str, operation: dict[str, Any]) -> tup
     return exchange, bool(operation.get("security")), method.upper(), "requestBody" in operation
 
 
+@cache
 def kind_representatives() -> frozenset[tuple[str, str]]:
-    """``(exchange, operationId)`` of one operation per :func:`operation_kind`: the one with the most parameters
-    (and body fields), the first in :func:`all_operations` order among equals."""
+    """``(exchange, operationId)`` of one operation per :func:`operation_kind`: the one whose sample call sends the
+    most values (a body counts its fields), so rules about several parameters (sorting, joining) have something to
+    act on; the first in :func:`all_operations` order among equals."""
     best: dict[tuple[str, bool, str, bool], tuple[int, str, str]] = {}
     for exchange, method, _, operation in all_operations():
-        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example", {})
-        richness = len(operation.get("parameters", [])) + (len(body) if isinstance(body, dict) else 1)
+        sent = sample(exchange, operation["operationId"]).values()
+        richness = sum(len(value.to_dict()) if hasattr(value, "to_dict") else 1 for value in sent)
         kind = operation_kind(exchange, method, operation)
         if kind not in best or richness > best[kind][0]:
             best[kind] = (richness, exchange, operation["operationId"])

@@ -28,6 +28,7 @@ from typing import Any, Final
 import yaml
 
 from auth_plugins._openapi import follow
+from scripts.codegen.yaml_loader import LOADER
 
 __all__ = ["SERVER_KINDS", "ServerProcess", "canned_responses"]
 
@@ -51,7 +52,9 @@ def canned_responses(generated_root: Path = REPO / "generated") -> dict[tuple[by
     """
     answers: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
     for exchange in EXCHANGES:
-        document = yaml.safe_load((generated_root / f"{exchange}_client" / "openapi.yaml").read_text(encoding="utf-8"))
+        document = yaml.load(
+            (generated_root / f"{exchange}_client" / "openapi.yaml").read_text(encoding="utf-8"), Loader=LOADER
+        )
         for path, item in document["paths"].items():
             for method in _METHODS:
                 if method not in item:

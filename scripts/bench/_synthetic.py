@@ -34,9 +34,12 @@ TEMPLATES: Final = {
 }
 
 
+_PREFIX: Final = "synthetic_op_"
+
+
 def synthetic_name(index: int) -> str:
     """The operationId of the ``index``-th clone."""
-    return f"synthetic_op_{index:04d}"
+    return f"{_PREFIX}{index:04d}"
 
 
 def add_synthetic_endpoints(specs: Path, exchange: str, count: int) -> list[Path]:
@@ -53,7 +56,7 @@ def add_synthetic_endpoints(specs: Path, exchange: str, count: int) -> list[Path
         raise ValueError(f"{template.file} no longer has exactly one {path_line.strip()!r} and {id_line.strip()!r}")
     tag = template.file.split(".", 1)[0]
     written = []
-    start = len(list(endpoints.glob(f"{tag}.{synthetic_name(0)[:-4]}*.yaml")))
+    start = len(list(endpoints.glob(f"{tag}.{_PREFIX}*.yaml")))
     for index in range(start, start + count):
         name = synthetic_name(index)
         clone = text.replace(path_line, f"  {template.prefix}/synthetic/op-{index:04d}:\n")

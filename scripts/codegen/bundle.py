@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import yaml
 from openapi_spec_validator import validate
@@ -30,10 +30,11 @@ from auth_plugins._generated import BUNDLE_FILE
 from auth_plugins._openapi import RefError, pointer
 from auth_plugins._ratelimit_shape import POOLS_EXTENSION, RateLimitShapeError, check_pools, resolve
 
+from .yaml_loader import LOADER
+
 __all__ = [
     "BASE_FILE",
     "BUNDLE_FILE",
-    "LOADER",
     "BundleError",
     "bundle_exchange",
     "dump_bundle",
@@ -70,11 +71,6 @@ class BundleError(Exception):
 def exchange_dirs(specs_root: Path) -> list[Path]:
     """Return every ``specs/<exchange>`` directory that has a ``_base.yaml``, sorted by name."""
     return sorted(p.parent for p in specs_root.glob(f"*/{BASE_FILE}"))
-
-
-LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""PyYAML's safe loader on libyaml when PyYAML was built with it (the same documents, parsed about ten times faster:
-at 200 endpoints per exchange the pure-Python parser was half of ``make generate``)."""
 
 
 def _load(path: Path) -> Document:

@@ -25,9 +25,10 @@ import yaml
 from ._examples import check_examples
 from ._facts import render_facts
 from ._schemas import ConstraintError
-from .bundle import BUNDLE_FILE, LOADER, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
+from .bundle import BUNDLE_FILE, BundleError, bundle_exchange, dump_bundle, endpoint_sources, exchange_dirs
 from .operations_table import render_operations_module, render_operations_package
 from .readme_table import ReadmeError, render_table, replace_table
+from .yaml_loader import LOADER
 
 __all__ = ["GENERATOR", "compare_trees", "generate_all", "generate_exchange", "main"]
 

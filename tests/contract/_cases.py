@@ -27,7 +27,7 @@ from auth_plugins.sandbox import RequestRecord, Sandbox
 from auth_plugins.sandbox._app import SANDBOX_OKX_ORDER
 from auth_plugins.sandbox._echo import reflect
 from tests._exchanges import EXCHANGES, sample
-from tests._specs import MATRIX_RUN, all_operations, resolve, snake
+from tests._specs import MATRIX_RUN, all_operations, kind_representatives, operation_kind, resolve, snake
 
 __all__ = [
     "AWKWARD",
@@ -175,28 +175,15 @@ def contract_cases() -> Iterator[Case]:
 
 
 def kind(case: Case) -> tuple[str, bool, str, bool]:
-    """What shared machinery sees of an operation: ``(exchange, signed, METHOD, has a JSON body)``."""
-    return case.exchange, case.signed, case.method, "requestBody" in case.operation
-
-
-def _richness(case: Case) -> int:
-    """How many values the operation's sample call sends (a body counts its fields): the representative of a kind
-    is its richest operation, so rules about several parameters (sorting, joining) have something to act on."""
-    return sum(
-        len(v.to_dict()) if hasattr(v, "to_dict") else 1 for v in sample(case.exchange, case.operation_id).values()
-    )
+    """What shared machinery sees of an operation (:func:`~tests._specs.operation_kind`)."""
+    return operation_kind(case.exchange, case.method, case.operation)
 
 
 def representatives(cases: Iterable[Case]) -> list[Case]:
-    """The cases (every key type and argument set) of one operation per :func:`kind`: the one whose sample call
-    sends the most values, the first in ``cases``' order among equals."""
-    cases = list(cases)
-    best: dict[tuple[str, bool, str, bool], tuple[int, str]] = {}
-    for case in cases:
-        richness = _richness(case)
-        if kind(case) not in best or richness > best[kind(case)][0]:
-            best[kind(case)] = (richness, case.operation_id)
-    return [case for case in cases if best[kind(case)][1] == case.operation_id]
+    """The cases (every key type and argument set) of each kind's representative operation
+    (:func:`~tests._specs.kind_representatives`)."""
+    chosen = kind_representatives()
+    return [case for case in cases if (case.exchange, case.operation_id) in chosen]
 
 
 def per_operation(cases: Iterable[Case]) -> list[Case]:

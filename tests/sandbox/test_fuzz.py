@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from auth_plugins.sandbox import BACKPACK_CREDENTIALS, BINANCE_CREDENTIALS, EXCHANGES, OKX_CREDENTIALS, Sandbox
+from scripts.codegen.yaml_loader import LOADER
 from tests._exchanges import EXCHANGES as FACTS
 from tests._sign import backpack_headers, binance_signature, okx_headers, okx_timestamp
 
@@ -48,10 +49,6 @@ FUZZ_SETTINGS: Final = settings(
 )
 
 
-_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (hundreds of operations parse in a fraction of the time)."""
-
-
 @cache
 def _document(exchange: str) -> str:
     return resources.files(f"{exchange}_client").joinpath("openapi.yaml").read_text(encoding="utf-8")
@@ -59,12 +56,12 @@ def _document(exchange: str) -> str:
 
 def _schema(exchange: str) -> Any:
     # A fresh dict each time: schemathesis normalises the document it is given in place.
-    return schemathesis.openapi.from_dict(yaml.load(_document(exchange), Loader=_LOADER), config=schemathesis.Config())
+    return schemathesis.openapi.from_dict(yaml.load(_document(exchange), Loader=LOADER), config=schemathesis.Config())
 
 
 def _operations(exchange: str, mode: GenerationMode) -> list[tuple[str, str, dict[str, Any]]]:
     """``(METHOD, path, operation)`` of ``exchange`` that ``mode`` applies to (negative: those taking input)."""
-    document = yaml.load(_document(exchange), Loader=_LOADER)
+    document = yaml.load(_document(exchange), Loader=LOADER)
     return [
         (method.upper(), path, operation)
         for path, item in document["paths"].items()
@@ -219,7 +216,7 @@ def test_unreadable_bodies_get_the_exchanges_own_400(sbx: Sandbox, body: bytes, 
 
 
 def test_signed_unreadable_body_gets_the_same_400(sbx: Sandbox) -> None:
-    operation = yaml.safe_load(_document("okx"))["paths"][FLEXIBLE]["post"]
+    operation = yaml.load(_document("okx"), Loader=LOADER)["paths"][FLEXIBLE]["post"]
     request = requests.Request(
         "POST", sbx.base_url("okx") + FLEXIBLE, data=b"\xc3\x28", headers={"Content-Type": "application/json"}
     )
@@ -241,7 +238,7 @@ def _encoded(raw: bytes) -> str:
 
 def _targets(exchange: str) -> st.SearchStrategy[str]:
     """Request targets for ``exchange``: its own paths with random queries, and random percent-encoded paths."""
-    paths = st.sampled_from(sorted(yaml.load(_document(exchange), Loader=_LOADER)["paths"]))
+    paths = st.sampled_from(sorted(yaml.load(_document(exchange), Loader=LOADER)["paths"]))
     pairs = st.lists(st.tuples(_TOKEN, st.binary(max_size=8)), max_size=4)
     return st.one_of(
         paths,
@@ -313,7 +310,7 @@ def test_raw_requests_never_get_a_5xx(sbx: Sandbox, exchange: str) -> None:
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_server_time_documents_no_400_so_it_ignores_what_it_does_not_read(sbx: Sandbox, exchange: str) -> None:
     """Found by the raw fuzz: a 400 where the operation documents none is an answer the exchange never gives."""
-    path = yaml.load(_document(exchange), Loader=_LOADER)["paths"]
+    path = yaml.load(_document(exchange), Loader=LOADER)["paths"]
     time_path = next(p for p, item in path.items() if item.get("get", {}).get("operationId") == "get_server_time")
     response = requests.get(f"{sbx.base_url(exchange)}{time_path}?foo=1&foo=2", data=b"\xff", timeout=10)
     assert response.status_code == 200
